@@ -1,0 +1,1 @@
+export { checkRetry, type EncodableEvent, encodeEvent, encodeEventBytes } from './encode.js';

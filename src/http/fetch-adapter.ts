@@ -1,0 +1,117 @@
+import type { Sink } from '../hub/session.js';
+import type { HttpRequest } from './exchange.js';
+import { readLimited } from './read-body.js';
+import type { Router } from './router.js';
+
+const STREAM_HIGH_WATER_MARK = 64 * 1024;
+
+/** A session's sink on a Fetch ReadableStream. */
+class StreamSink implements Sink {
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #waiters: Array<() => void> = [];
+  #done = false;
+
+  attach(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+  }
+
+  write(chunks: readonly Buffer[]): void {
+    if (this.#done) return;
+    this.#controller!.enqueue(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  }
+
+  buffered(): number {
+    return this.#done ? 0 : Math.max(0, STREAM_HIGH_WATER_MARK - (this.#controller!.desiredSize ?? 0));
+  }
+
+  end(): void {
+    if (this.#done) return;
+    this.#finish();
+    this.#controller!.close();
+  }
+
+  destroy(): void {
+    if (this.#done) return;
+    this.#finish();
+    this.#controller!.error(new Error('subscriber too slow: disconnected'));
+  }
+
+  /** The reader wants more, or went away. */
+  pulled(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.pulled();
+  }
+
+  drained(): Promise<void> {
+    if (this.#done || this.buffered() <= STREAM_HIGH_WATER_MARK) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+export interface FetchInfo {
+  /** The client's address, for per-client limits (Fetch requests do not carry one). */
+  client?: string;
+}
+
+function toHttpRequest(request: Request, info: FetchInfo): HttpRequest {
+  return {
+    method: request.method,
+    url: new URL(request.url),
+    header: (name) => request.headers.get(name),
+    client: info.client ?? 'unknown',
+    async body(limit) {
+      if (request.body === null) return Buffer.alloc(0);
+      const reader = request.body.getReader();
+      const chunks = {
+        async *[Symbol.asyncIterator]() {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return;
+            yield value;
+          }
+        },
+      };
+      return readLimited(chunks, limit, () => void reader.cancel());
+    },
+  };
+}
+
+export type FetchHandler = (request: Request, info?: FetchInfo) => Promise<Response>;
+
+/** The HTTP API for Fetch-API servers (Hono, Deno-style, Bun-style): Request in, Response out. */
+export function fetchHandler(router: Router): FetchHandler {
+  return async (request, info = {}) => {
+    const reply = await router(toHttpRequest(request, info));
+    if (reply.kind === 'plain') {
+      const body =
+        request.method === 'HEAD' || reply.status === 204 || reply.status === 302 ? null : reply.body;
+      // A Buffer is a Uint8Array; the DOM typings only object to its ArrayBufferLike backing.
+      return new Response(body as BodyInit | null, { status: reply.status, headers: reply.headers });
+    }
+    const sink = new StreamSink();
+    let gone: (() => void) | undefined;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          sink.attach(controller);
+          gone = reply.start(sink);
+        },
+        pull() {
+          sink.pulled();
+        },
+        cancel() {
+          sink.pulled();
+          gone?.();
+        },
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER_MARK }),
+    );
+    return new Response(stream, { status: 200, headers: reply.headers });
+  };
+}

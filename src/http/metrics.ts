@@ -1,0 +1,55 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Hub } from '../hub/hub.js';
+
+/**
+ * Prometheus metrics for one hub. Values are read from the hub's plain counters at scrape time,
+ * so the hot path bumps integers and never touches prom-client.
+ */
+export function createMetrics(hub: Hub): Registry {
+  const registry = new Registry();
+  const c = hub.counters;
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('herald_connections', 'Open event streams', () => hub.connections);
+  counter('herald_connections_opened_total', 'Event streams opened', () => c.connectionsOpened);
+  counter('herald_connections_closed_total', 'Event streams closed', () => c.connectionsClosed);
+  counter(
+    'herald_connections_shed_total',
+    'Subscribers turned away by load shedding',
+    () => c.connectionsShed,
+  );
+  counter('herald_http_requests_total', 'HTTP requests served', () => c.httpRequests);
+  counter('herald_events_published_total', 'Events appended to the log', () => c.eventsPublished);
+  counter(
+    'herald_events_delivered_total',
+    'Event deliveries written to subscribers',
+    () => c.eventsDelivered,
+  );
+  counter('herald_bytes_out_total', 'Bytes written to event streams', () => c.bytesOut);
+  counter(
+    'herald_slow_consumer_disconnects_total',
+    'Subscribers disconnected for falling too far behind',
+    () => c.slowConsumerDisconnects,
+  );
+  gauge('herald_history_events', 'Events retained for replay', () => hub.log.size().events);
+  gauge('herald_history_bytes', 'Bytes retained for replay', () => hub.log.size().bytes);
+  gauge('herald_uptime_seconds', 'Seconds since the hub started', () => (Date.now() - c.startedAt) / 1000);
+  return registry;
+}

@@ -1,0 +1,87 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Sink } from '../hub/session.js';
+import type { HttpRequest } from './exchange.js';
+import { readLimited } from './read-body.js';
+import type { Router } from './router.js';
+
+/** A session's sink on a node:http response. */
+class NodeSink implements Sink {
+  constructor(private readonly res: ServerResponse) {}
+
+  write(chunks: readonly Buffer[]): void {
+    if (chunks.length === 1) {
+      this.res.write(chunks[0]);
+      return;
+    }
+    // One tick's events for this socket leave in one writev.
+    this.res.cork();
+    for (const chunk of chunks) this.res.write(chunk);
+    this.res.uncork();
+  }
+
+  buffered(): number {
+    return this.res.writableLength;
+  }
+
+  end(): void {
+    this.res.end();
+  }
+
+  destroy(): void {
+    this.res.destroy();
+  }
+
+  drained(): Promise<void> {
+    const res = this.res;
+    if (!res.writableNeedDrain || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      res.once('drain', resolve);
+      res.once('close', resolve);
+    });
+  }
+}
+
+function toHttpRequest(req: IncomingMessage): HttpRequest {
+  return {
+    method: req.method ?? 'GET',
+    // Only the path and query matter; the host part is a placeholder.
+    url: new URL(req.url?.startsWith('/') ? req.url : '/', 'http://herald.invalid'),
+    header(name) {
+      const value = req.headers[name];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    client: req.socket.remoteAddress ?? 'unknown',
+    body: (limit) => readLimited(req, limit, () => req.pause()),
+  };
+}
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The HTTP API as a node:http request listener (also usable as Express middleware). */
+export function nodeHandler(router: Router, onError: (error: unknown) => void): NodeHandler {
+  return (req, res) => {
+    router(toHttpRequest(req)).then(
+      (reply) => {
+        if (reply.kind === 'plain') {
+          res.writeHead(reply.status, {
+            ...reply.headers,
+            'content-length': String(Buffer.byteLength(reply.body)),
+          });
+          res.end(req.method === 'HEAD' ? undefined : reply.body);
+          return;
+        }
+        res.writeHead(200, reply.headers);
+        res.flushHeaders();
+        if (res.destroyed) return;
+        const gone = reply.start(new NodeSink(res));
+        res.once('close', gone);
+      },
+      (error: unknown) => {
+        onError(error);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('internal error; see the hub log\n');
+      },
+    );
+  };
+}

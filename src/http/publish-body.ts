@@ -1,0 +1,80 @@
+import { HeraldError } from '../hub/errors.js';
+import type { PublishInput } from '../hub/hub.js';
+
+const MEDIA_FORM = 'application/x-www-form-urlencoded';
+const MEDIA_JSON = 'application/json';
+
+function mediaType(contentType: string | null): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Is this a body `parsePublishBody` can read? */
+export function isPublishMediaType(contentType: string | null): boolean {
+  const type = mediaType(contentType);
+  return type === MEDIA_FORM || type === MEDIA_JSON;
+}
+
+function parseRetry(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d{1,10}$/.test(value)) return Number(value);
+  throw new HeraldError(400, 'retry must be a non-negative integer (milliseconds)');
+}
+
+function parsePrivate(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === '') return false;
+  if (value === true) return true;
+  if (typeof value === 'string') {
+    const v = value.toLowerCase();
+    if (v === 'on' || v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0' || v === 'off') return false;
+  }
+  throw new HeraldError(400, 'private must be true or false');
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new HeraldError(400, `${field} must be a string`);
+  return value;
+}
+
+/** Reads a publish request body (form or JSON, per DESIGN) into a PublishInput. Throws 400/415. */
+export function parsePublishBody(contentType: string | null, body: Buffer): PublishInput {
+  const type = mediaType(contentType);
+  if (type === MEDIA_FORM) {
+    const form = new URLSearchParams(body.toString('utf8'));
+    return {
+      topics: form.getAll('topic'),
+      data: form.get('data') ?? '',
+      type: optionalString(form.get('type'), 'type'),
+      retry: parseRetry(form.get('retry') ?? undefined),
+      private: parsePrivate(form.get('private') ?? undefined),
+    };
+  }
+  if (type === MEDIA_JSON) {
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new HeraldError(400, `body is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new HeraldError(400, 'JSON body must be an object like {"topic": "a/b", "data": ...}');
+    }
+    const o = value as Record<string, unknown>;
+    const topic = o.topic;
+    if (!(typeof topic === 'string' || (Array.isArray(topic) && topic.every((t) => typeof t === 'string')))) {
+      throw new HeraldError(400, 'topic must be a string or an array of strings');
+    }
+    // Any JSON value is accepted as data and sent as its JSON text; a string is sent as is.
+    const data = o.data === undefined ? '' : typeof o.data === 'string' ? o.data : JSON.stringify(o.data);
+    return {
+      topics: topic,
+      data,
+      type: optionalString(o.type, 'type'),
+      retry: parseRetry(o.retry),
+      private: parsePrivate(o.private),
+    };
+  }
+  throw new HeraldError(415, `unsupported Content-Type "${type}": use ${MEDIA_FORM} or ${MEDIA_JSON}`);
+}

@@ -1,0 +1,71 @@
+import { bearerToken, verifyToken } from '../hub/auth.js';
+import { HeraldError } from '../hub/errors.js';
+import type { Hub } from '../hub/hub.js';
+import { anySelectorMatches, type TopicSelector } from '../hub/topic-selector.js';
+import { type HttpReply, type HttpRequest, plain } from './exchange.js';
+import { isPublishMediaType, parsePublishBody } from './publish-body.js';
+
+/** POST /publish: authorize, bound, parse, publish; answers 200 with the new id as text/plain. */
+export async function publishRoute(
+  hub: Hub,
+  jwtKey: Uint8Array | undefined,
+  request: HttpRequest,
+): Promise<HttpReply> {
+  const limits = hub.options.limits;
+  if (!hub.clients.takePublish(request.client, limits.maxPublishesPerSecondPerClient)) {
+    throw new HeraldError(
+      429,
+      `too many publishes: at most ${limits.maxPublishesPerSecondPerClient} per second per client`,
+      {
+        'retry-after': '1',
+      },
+    );
+  }
+  if (jwtKey === undefined) {
+    throw new HeraldError(
+      403,
+      'publishing over HTTP is disabled: this hub has no JWT key (set jwtKey / --jwt-key)',
+    );
+  }
+  const token = bearerToken(request.header('authorization'));
+  if (token === undefined) {
+    throw new HeraldError(
+      401,
+      'missing publisher token: send "Authorization: Bearer <JWT>" (mint one with: herald token)',
+      {
+        'www-authenticate': 'Bearer',
+      },
+    );
+  }
+  const claims = await verifyToken(token, jwtKey);
+  if (!isPublishMediaType(request.header('content-type'))) {
+    parsePublishBody(request.header('content-type'), Buffer.alloc(0)); // throws the 415 with its reason
+  }
+  const length = Number(request.header('content-length') ?? '0');
+  if (length > limits.maxPublishBodyBytes) {
+    throw new HeraldError(
+      413,
+      `body is ${length} bytes; the limit is ${limits.maxPublishBodyBytes} (maxPublishBodyBytes)`,
+    );
+  }
+  const input = parsePublishBody(
+    request.header('content-type'),
+    await request.body(limits.maxPublishBodyBytes),
+  );
+  const event = hub.validate(input);
+  for (const topic of event.topics) {
+    if (topic.startsWith('$')) throw new HeraldError(403, `topic "${topic}" is reserved for the hub`);
+    if (!covers(claims.publish, topic)) {
+      throw new HeraldError(
+        403,
+        `the token may not publish to "${topic}" (its herald.publish claim does not cover it)`,
+      );
+    }
+  }
+  const { id } = await hub.publish(event);
+  return plain(200, id);
+}
+
+function covers(selectors: readonly TopicSelector[], topic: string): boolean {
+  return anySelectorMatches(selectors, [topic]);
+}

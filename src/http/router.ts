@@ -1,0 +1,72 @@
+import type { Registry } from 'prom-client';
+import { HeraldError } from '../hub/errors.js';
+import type { Hub } from '../hub/hub.js';
+import type { CorsPolicy } from './cors.js';
+import { type HttpReply, type HttpRequest, json, plain, refuse } from './exchange.js';
+import { publishRoute } from './publish-route.js';
+import type { StaticAsset } from './static-assets.js';
+import { subscribeRoute } from './subscribe-route.js';
+
+export interface RouterOptions {
+  jwtKey: Uint8Array | undefined;
+  cors: CorsPolicy;
+  assets: ReadonlyMap<string, StaticAsset>;
+  metrics: Registry;
+}
+
+export type Router = (request: HttpRequest) => Promise<HttpReply>;
+
+function methodNotAllowed(allow: string): HttpReply {
+  return refuse(405, `method not allowed here; use ${allow}`, { allow });
+}
+
+/** The whole HTTP API as one function from request to reply, shared by every adapter. */
+export function createRouter(hub: Hub, options: RouterOptions): Router {
+  async function route(request: HttpRequest): Promise<HttpReply> {
+    const path = request.url.pathname;
+    const method = request.method;
+    if (method === 'OPTIONS') return options.cors.preflight(request);
+    switch (path) {
+      case '/events':
+        return method === 'GET' ? subscribeRoute(hub, options.jwtKey, request) : methodNotAllowed('GET');
+      case '/publish':
+        return method === 'POST' ? publishRoute(hub, options.jwtKey, request) : methodNotAllowed('POST');
+      case '/healthz':
+        if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
+        return json(hub.closing ? 503 : 200, {
+          status: hub.closing ? 'closing' : 'ok',
+          uptimeSeconds: Math.round((Date.now() - hub.counters.startedAt) / 1000),
+          connections: hub.connections,
+          head: await hub.log.head(),
+        });
+      case '/metrics':
+        if (method !== 'GET') return methodNotAllowed('GET');
+        return plain(200, await options.metrics.metrics(), { 'content-type': options.metrics.contentType });
+    }
+    const asset = options.assets.get(path);
+    if (asset !== undefined) {
+      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
+      return plain(200, asset.body, {
+        'content-type': asset.contentType,
+        'cache-control': asset.cacheControl,
+      });
+    }
+    return refuse(
+      404,
+      `no such endpoint: ${path} (the API is GET /events, POST /publish, GET /healthz, GET /metrics)`,
+    );
+  }
+
+  return async (request) => {
+    hub.counters.httpRequests++;
+    let reply: HttpReply;
+    try {
+      reply = await route(request);
+    } catch (error) {
+      if (!(error instanceof HeraldError)) throw error;
+      reply = refuse(error.status, error.message, { ...error.headers });
+    }
+    const cors = options.cors.headersFor(request);
+    return Object.keys(cors).length === 0 ? reply : { ...reply, headers: { ...reply.headers, ...cors } };
+  };
+}

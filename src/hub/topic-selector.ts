@@ -1,0 +1,83 @@
+/**
+ * Topics are `/`-separated paths (`stocks/ACME`). A selector is a topic in which a segment may be
+ * `*` (exactly one segment) and the last segment may be `**` (any number of segments, zero
+ * included). As MQTT brokers do, a selector that starts with a wildcard never matches a topic whose
+ * first segment starts with `$` (`$SYS/...`): system topics must be asked for by name.
+ */
+
+export const MAX_TOPIC_LENGTH = 256;
+const MAX_SEGMENTS = 32;
+// Control characters and the characters that have meaning in selectors are not allowed in names.
+const BAD_CHARACTER = /[\u0000-\u001f\u007f*]/;
+
+export class TopicError extends Error {}
+
+/** A checked selector, split once into segments. */
+export interface TopicSelector {
+  readonly text: string;
+  readonly segments: readonly string[];
+}
+
+function checkPath(kind: string, text: string): string[] {
+  if (typeof text !== 'string' || text.length === 0) throw new TopicError(`${kind} must not be empty`);
+  if (text.length > MAX_TOPIC_LENGTH) {
+    throw new TopicError(`${kind} is longer than ${MAX_TOPIC_LENGTH} characters`);
+  }
+  const segments = text.split('/');
+  if (segments.length > MAX_SEGMENTS) throw new TopicError(`${kind} has more than ${MAX_SEGMENTS} segments`);
+  if (segments.some((s) => s.length === 0)) {
+    throw new TopicError(`${kind} "${text}" has an empty segment (leading, trailing or double "/")`);
+  }
+  return segments;
+}
+
+/** Checks a topic an event is published to (no wildcards). Throws TopicError with the reason. */
+export function parseTopic(text: string): string[] {
+  const segments = checkPath('topic', text);
+  for (const s of segments) {
+    if (BAD_CHARACTER.test(s)) {
+      throw new TopicError(
+        `topic "${text}" may not contain "*" or control characters (wildcards are for subscribing)`,
+      );
+    }
+  }
+  return segments;
+}
+
+/** Checks a selector. Throws TopicError with the reason. */
+export function parseSelector(text: string): TopicSelector {
+  const segments = checkPath('topic selector', text);
+  segments.forEach((s, i) => {
+    if (s === '*') return;
+    if (s === '**') {
+      if (i !== segments.length - 1) throw new TopicError(`"**" may only be the last segment, in "${text}"`);
+      return;
+    }
+    if (BAD_CHARACTER.test(s)) {
+      throw new TopicError(`"${text}": "*" must be a whole segment, and control characters are not allowed`);
+    }
+  });
+  return { text, segments };
+}
+
+/** Does `selector` match the topic (already split into segments)? */
+export function selectorMatches(selector: TopicSelector, topic: readonly string[]): boolean {
+  const sel = selector.segments;
+  if ((sel[0] === '*' || sel[0] === '**') && topic[0]?.startsWith('$')) return false;
+  for (let i = 0; i < sel.length; i++) {
+    const s = sel[i];
+    if (s === '**') return true;
+    if (i >= topic.length) return false;
+    if (s !== '*' && s !== topic[i]) return false;
+  }
+  return sel.length === topic.length;
+}
+
+/** Does any of the selectors match any of the topics? */
+export function anySelectorMatches(selectors: readonly TopicSelector[], topics: readonly string[]): boolean {
+  for (const topic of topics) {
+    const segments = topic.split('/');
+    for (const selector of selectors) if (selectorMatches(selector, segments)) return true;
+  }
+  return false;
+}

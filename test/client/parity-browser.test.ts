@@ -141,6 +141,7 @@ describe('herald/client parity with Chromium', { skip: browserUnavailable }, () 
     assert.deepEqual(herald, native);
     // And both are what the spec says (the same list parity-node.test.ts checks in Node.js).
     assert.deepEqual(native, expectedFull(server.origin));
+    assert.equal(parity.header('native', 'cache-control')[0], 'no-cache');
     for (const name of ['accept', 'cache-control']) {
       assert.deepEqual(parity.header('herald', name), parity.header('native', name), name);
     }

@@ -358,8 +358,17 @@ export function createParser(options: ParserOptions): Parser {
       text(chunk);
       return;
     }
-    const n = chunk.length;
+    let n = chunk.length;
     if (n === 0) return;
+    if (carryLength > 0 && n < 1024) {
+      // A small chunk after a split sequence: one copy costs less than two decodes.
+      const joined = new Uint8Array(carryLength + n);
+      joined.set(carry.subarray(0, carryLength));
+      joined.set(chunk, carryLength);
+      carryLength = 0;
+      chunk = joined;
+      n = joined.length;
+    }
     let from = 0;
     if (carryLength > 0) {
       // Complete the carried sequence with the continuation bytes it still needs.

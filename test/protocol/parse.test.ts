@@ -71,6 +71,15 @@ describe('parser: lines and line endings', () => {
   it('ignores unknown fields and compares names literally', () => {
     check('foo: bar\nData: up\ndata : sp\n data: lead\ndatum: x\ndata: ok\n\n', { events: [ev('ok')] });
   });
+  it('joins the data lines of an event larger than 64 KiB exactly', () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`);
+    const input = `${lines.map((l) => `data: ${l}\n`).join('')}\ndata: next\n\n`;
+    for (const size of [1, 7, 4096, input.length]) {
+      const chunks: string[] = [];
+      for (let i = 0; i < input.length; i += size) chunks.push(input.slice(i, i + size));
+      assert.deepEqual(run(chunks).events, [ev(lines.join('\n')), ev('next')], `chunks of ${size}`);
+    }
+  });
   it('keeps NUL, astral and other characters in data', () => {
     check('data: a\0b 😀 é\u2028z\n\n', { events: [ev('a\0b 😀 é\u2028z')] });
   });

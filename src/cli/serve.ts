@@ -1,0 +1,317 @@
+/**
+ * `herald serve`: runs the hub on node:http, logs with pino, stops gracefully on SIGTERM/SIGINT.
+ * Secure by default: without a key it makes one for the run, prints a publisher token, and stays on
+ * loopback.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions } from '../create-hub.js';
+import { keyBytes, mintToken } from '../hub/auth.js';
+import type { Limits } from '../hub/limits.js';
+import { CliError, usageError } from './errors.js';
+import { createLogger, isLogLevel, LOG_LEVELS } from './log.js';
+import { type Args, type CommandSpec, kebab, type OptionSpec } from './options.js';
+
+const DEFAULT_PORT = 8080;
+const DEFAULT_HOST = '127.0.0.1';
+/** The longest delay a Node.js timer takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A shutdown that takes longer than this is cut short (exit 1). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+/** After the streams are closed, connections get this long to finish before exit. */
+const DRAIN_MS = 2_000;
+
+/** Help for each limit; the keys are checked against `Limits`, the defaults come from DEFAULT_LIMITS. */
+const LIMIT_HELP: Record<keyof Limits, string> = {
+  maxConnections: 'open event streams at once; past it new subscribers are shed',
+  maxConnectionsPerClient: 'open event streams from one client address',
+  maxTopicsPerSubscription: 'topic= parameters in one subscription',
+  maxTopicsPerEvent: 'topics one event may be published to',
+  maxEventBytes: 'bytes of data in one event',
+  maxPublishBodyBytes: 'bytes of one publish request body',
+  maxPublishesPerSecondPerClient: 'publish requests per second from one client address',
+  maxUnsentBytesPerSession: 'unsent bytes a subscriber may fall behind before it is disconnected',
+};
+const LIMIT_NAMES = Object.keys(LIMIT_HELP) as (keyof Limits)[];
+
+/** Timing options: flag name -> the HubOptions field and its help. */
+const TIMINGS = [
+  {
+    name: 'retry',
+    field: 'retryMs',
+    min: 0,
+    help: 'retry: (reconnection delay) sent to new subscribers, in ms',
+  },
+  {
+    name: 'heartbeat',
+    field: 'heartbeatMs',
+    min: 1,
+    help: 'a comment line goes to streams quiet this long, in ms',
+  },
+  {
+    name: 'shed-retry',
+    field: 'shedRetryMs',
+    min: 0,
+    help: 'base of the jittered retry: sent when shedding load or shutting down, in ms',
+  },
+  {
+    name: 'poll-quiet',
+    field: 'pollQuietMs',
+    min: 0,
+    help: 'long-poll: answer ends this long after a burst, in ms',
+  },
+  {
+    name: 'poll-timeout',
+    field: 'pollTimeoutMs',
+    min: 1,
+    help: 'long-poll: answer ends after this long anyway, in ms',
+  },
+] as const;
+
+export const SERVE: CommandSpec = {
+  name: 'serve',
+  args: '',
+  summary: 'Run the hub: subscribe with GET /events?topic=..., publish with POST /publish.',
+  about:
+    'Without --jwt-key a random key is made for this run and a publisher token (for every topic) is\n' +
+    'printed; the hub then only listens on loopback. Logs are JSON lines on stdout (a short human\n' +
+    'line on a terminal). SIGTERM or SIGINT closes every stream with a jittered retry: and exits 0.',
+  options: [
+    {
+      name: 'port',
+      kind: 'value',
+      value: 'N',
+      default: DEFAULT_PORT,
+      env: ['HERALD_PORT', 'PORT'],
+      description: 'port to listen on (0: any free port)',
+    },
+    {
+      name: 'host',
+      kind: 'value',
+      value: 'HOST',
+      default: DEFAULT_HOST,
+      env: ['HERALD_HOST'],
+      description: 'address to listen on; other than loopback only with a key',
+    },
+    {
+      name: 'jwt-key',
+      kind: 'value',
+      value: 'KEY',
+      env: ['HERALD_JWT_KEY'],
+      default: 'random, for this run only',
+      description: 'HS256 key for publisher and subscriber tokens, at least 32 bytes',
+    },
+    {
+      name: 'history-events',
+      kind: 'value',
+      value: 'N',
+      default: HUB_DEFAULTS.history.maxEvents,
+      description: 'events kept for replay to reconnecting clients',
+    },
+    {
+      name: 'history-bytes',
+      kind: 'value',
+      value: 'N',
+      default: HUB_DEFAULTS.history.maxBytes,
+      bytes: true,
+      description: 'bytes of events kept for replay',
+    },
+    ...LIMIT_NAMES.map(
+      (limit): OptionSpec => ({
+        name: kebab(limit),
+        kind: 'value',
+        value: 'N',
+        default: HUB_DEFAULTS.limits[limit],
+        bytes: limit.includes('Bytes'),
+        description: LIMIT_HELP[limit],
+      }),
+    ),
+    ...TIMINGS.map(
+      (t): OptionSpec => ({
+        name: t.name,
+        kind: 'value',
+        value: 'MS',
+        default: HUB_DEFAULTS[t.field],
+        description: t.help,
+      }),
+    ),
+    {
+      name: 'cors-origin',
+      kind: 'value',
+      value: 'ORIGIN',
+      multiple: true,
+      env: ['HERALD_CORS_ORIGINS'],
+      default: 'none (CORS closed)',
+      description: 'origin allowed by CORS, or * for any; the variable is comma-separated',
+    },
+    {
+      name: 'log-level',
+      kind: 'value',
+      value: 'LEVEL',
+      default: 'info',
+      env: ['HERALD_LOG_LEVEL'],
+      description: `one of ${LOG_LEVELS.join(', ')}`,
+    },
+  ],
+  examples: [
+    'herald serve',
+    'herald serve --port 0 --log-level debug',
+    'HERALD_JWT_KEY=$(openssl rand -base64 32) herald serve --host 0.0.0.0 --cors-origin https://example.com',
+  ],
+};
+
+interface ServeConfig {
+  port: number;
+  host: string;
+  /** Undefined: make one for this run. */
+  jwtKey: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  hub: HubOptions;
+}
+
+/** Is `host` a loopback address (reachable from this machine only)? */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return (
+    h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1'
+  );
+}
+
+/** Reads and checks every option; throws a usage error (exit 2) naming the first bad one. */
+function readConfig(args: Args): ServeConfig {
+  if (args.positionals.length > 0) {
+    throw usageError(
+      `herald serve takes no arguments (got "${args.positionals[0]}"); see: herald serve --help`,
+    );
+  }
+  const port = args.integer('port', { min: 0, max: 65535 }) ?? DEFAULT_PORT;
+  const host = args.string('host') ?? DEFAULT_HOST;
+  const key = args.sourced('jwt-key');
+  if (key !== undefined) {
+    const length = Buffer.byteLength(key.text);
+    if (length < 32)
+      throw usageError(`${key.from} must be at least 32 bytes (got ${length}); try: openssl rand -base64 32`);
+  }
+  if (key === undefined && !isLoopback(host)) {
+    throw usageError(
+      `--host ${host} needs an explicit --jwt-key (or HERALD_JWT_KEY): without a key Herald only listens on loopback`,
+    );
+  }
+  const level = args.sourced('log-level') ?? { text: 'info', from: '--log-level' };
+  if (!isLogLevel(level.text))
+    throw usageError(`${level.from} must be one of ${LOG_LEVELS.join(', ')} (got "${level.text}")`);
+
+  const limits: Partial<Limits> = {};
+  for (const limit of LIMIT_NAMES) {
+    const value = args.integer(kebab(limit), { min: 1 });
+    if (value !== undefined) limits[limit] = value;
+  }
+  const hub: HubOptions = {
+    limits,
+    history: {
+      maxEvents: args.integer('history-events', { min: 0 }) ?? HUB_DEFAULTS.history.maxEvents,
+      maxBytes: args.integer('history-bytes', { min: 0 }) ?? HUB_DEFAULTS.history.maxBytes,
+    },
+    corsOrigins: args.list('cors-origin'),
+  };
+  for (const t of TIMINGS)
+    hub[t.field] = args.integer(t.name, { min: t.min, max: MAX_TIMER_MS }) ?? HUB_DEFAULTS[t.field];
+  return { port, host, jwtKey: key?.text, logLevel: level.text, hub };
+}
+
+/** `http://127.0.0.1:8080/`; an unspecified address (0.0.0.0, ::) is shown as localhost. */
+function baseUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}/`;
+}
+
+function listenError(error: unknown, port: number, host: string): CliError {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EADDRINUSE')
+    return new CliError(`port ${port} is in use: stop the other process or pass --port N`);
+  if (code === 'EACCES') {
+    return new CliError(`no permission to listen on port ${port}: pass --port N with N above 1023`);
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new CliError(`cannot listen on host ${host}: it is not an address of this machine; pass --host`);
+  }
+  return new CliError(
+    `cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`,
+  );
+}
+
+/** Starts the hub and returns once it listens; the process then runs until a signal stops it. */
+export async function serve(args: Args): Promise<void> {
+  const config = readConfig(args);
+  const log = createLogger(config.logLevel);
+  const generated = config.jwtKey === undefined;
+  const jwtKey = config.jwtKey ?? randomBytes(32).toString('base64url');
+  const hub = createHub({
+    ...config.hub,
+    jwtKey,
+    onError: (error) => log.error({ err: error }, 'unexpected error'),
+  });
+  let server: Server;
+  try {
+    server = await hub.listen(config.port, config.host);
+  } catch (error) {
+    await hub.close();
+    throw listenError(error, config.port, config.host);
+  }
+  const port = (server.address() as AddressInfo).port;
+  const url = baseUrl(config.host, port);
+  log.info({ url, host: config.host, port }, `herald listening on ${url} (open it for the monitor)`);
+  if (generated) {
+    const token = await mintToken(keyBytes(jwtKey), { publish: ['**'] });
+    log.warn(
+      {
+        token,
+        curlPublish: `curl -H 'Authorization: Bearer ${token}' -d topic=demo -d data=hello ${url}publish`,
+        curlSubscribe: `curl -N '${url}events?topic=demo'`,
+      },
+      'no --jwt-key given: made a random key for this run (its tokens stop working on restart); here is a publisher token for every topic',
+    );
+  }
+  stopOnSignals(hub, server, log);
+}
+
+/** SIGTERM/SIGINT: close every stream (jittered retry:), stop listening, exit 0; a second signal exits at once. */
+function stopOnSignals(hub: HeraldHub, server: Server, log: ReturnType<typeof createLogger>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(
+      { signal, streams: hub.core.connections },
+      'shutting down: closing streams, clients will reconnect',
+    );
+    setTimeout(() => {
+      log.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s: exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    // The server's close event comes once every connection has ended: the last bytes are out.
+    const drained = new Promise<void>((resolve) => {
+      server.once('close', resolve);
+      setTimeout(resolve, DRAIN_MS).unref();
+    });
+    hub
+      .close()
+      .then(() => drained)
+      .then(
+        () => {
+          log.info('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

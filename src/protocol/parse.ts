@@ -86,12 +86,13 @@ export function createParser(options: ParserOptions): Parser {
   if (!(maxEventSize > 0)) throw new RangeError('maxEventSize must be a positive number');
 
   // Decoding. ignoreBOM: the parser strips the one leading BOM itself, for bytes and strings alike.
-  // Bytes are decoded in whole UTF-8 sequences with non-streaming decodes (several times faster than
-  // a streaming TextDecoder in Node): an unfinished sequence at the end of a chunk waits in `carry`.
-  // Cutting the bytes only before a lead byte or after a full sequence keeps the result identical to
-  // decoding the whole stream at once (the tests check this against a streaming TextDecoder).
-  const carry = new Uint8Array(4);
-  let carryLength = 0;
+  // Bytes: a chunk that starts and ends on a UTF-8 sequence boundary (nothing carried over, last
+  // byte ASCII) is decoded on its own, by Node's fast non-streaming path; any other goes through a
+  // streaming decoder, which then holds the start of a split sequence until the next chunk.
+  const streamDecoder = new TextDecoder();
+  primeStreamDecoder(streamDecoder);
+  // True when streamDecoder may hold the start of an unfinished UTF-8 sequence.
+  let decoderDirty = false;
   // True until the first character of the stream has been seen.
   let atStart = true;
 
@@ -148,7 +149,11 @@ export function createParser(options: ParserOptions): Parser {
 
   function restart(newLastEventId: string): void {
     generation++;
-    carryLength = 0;
+    if (decoderDirty) {
+      streamDecoder.decode(); // forget the unfinished sequence
+      primeStreamDecoder(streamDecoder);
+      decoderDirty = false;
+    }
     atStart = true;
     clearPending();
     skipLF = false;
@@ -349,54 +354,25 @@ export function createParser(options: ParserOptions): Parser {
   function feed(chunk: Uint8Array | string): void {
     if (failed !== undefined) throw failed;
     if (typeof chunk === 'string') {
-      if (carryLength > 0) {
+      if (decoderDirty) {
         // Text after bytes that stopped inside a UTF-8 sequence: that sequence is broken.
-        const broken = decodeWhole(carry.subarray(0, carryLength));
-        carryLength = 0;
+        const broken = streamDecoder.decode();
+        primeStreamDecoder(streamDecoder);
+        decoderDirty = false;
         text(broken);
       }
       text(chunk);
       return;
     }
-    let n = chunk.length;
+    const n = chunk.length;
     if (n === 0) return;
-    if (carryLength > 0 && n < 1024) {
-      // A small chunk after a split sequence: one copy costs less than two decodes.
-      const joined = new Uint8Array(carryLength + n);
-      joined.set(carry.subarray(0, carryLength));
-      joined.set(chunk, carryLength);
-      carryLength = 0;
-      chunk = joined;
-      n = joined.length;
+    const last = chunk[n - 1]!;
+    if (!decoderDirty && last < 0x80) {
+      text(decodeWhole(chunk));
+      return;
     }
-    let from = 0;
-    if (carryLength > 0) {
-      // Complete the carried sequence with the continuation bytes it still needs.
-      const need = sequenceLength(carry[0]!);
-      while (carryLength < need && from < n && (chunk[from]! & 0xc0) === 0x80)
-        carry[carryLength++] = chunk[from++]!;
-      if (carryLength < need && from === n) return;
-      const head = decodeWhole(carry.subarray(0, carryLength));
-      carryLength = 0;
-      text(head);
-      if (from === n) return;
-    }
-    // Hold back an unfinished sequence at the end: a lead byte among the last three without all
-    // the bytes it announces.
-    let end = n;
-    for (let i = n - 1; i >= from && i >= n - 3; i--) {
-      const b = chunk[i]!;
-      if (b < 0x80) break;
-      if (b >= 0xc0) {
-        if (sequenceLength(b) > n - i) end = i;
-        break;
-      }
-    }
-    if (end < n) {
-      carry.set(chunk.subarray(end));
-      carryLength = n - end;
-    }
-    if (end > from) text(decodeWhole(from === 0 && end === n ? chunk : chunk.subarray(from, end)));
+    decoderDirty = last >= 0x80;
+    text(streamDecoder.decode(chunk, { stream: true }));
   }
 
   return {
@@ -427,10 +403,15 @@ function decodeWhole(bytes: Uint8Array): string {
   return fastDecoder.decode(bytes);
 }
 
-/** How many bytes the UTF-8 sequence starting with lead byte `b` has; 1 for anything else. */
-function sequenceLength(b: number): number {
-  return b >= 0xc2 ? (b < 0xe0 ? 2 : b < 0xf0 ? 3 : b < 0xf5 ? 4 : 1) : 1;
+/**
+ * A streaming TextDecoder strips a BOM at the start of its stream; the parser strips the stream's
+ * BOM itself, so the decoder is started on one byte first (its output dropped) and never strips.
+ * (With ignoreBOM set, Node's decoder takes a slower path.)
+ */
+function primeStreamDecoder(decoder: TextDecoder): void {
+  decoder.decode(PRIMER, { stream: true });
 }
+const PRIMER = Uint8Array.of(0x41);
 
 function isAsciiDigits(value: string): boolean {
   if (value.length === 0) return false;

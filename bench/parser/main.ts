@@ -81,47 +81,28 @@ function time(work: () => number, expected: number): number {
 function measure(scenario: Scenario) {
   const { bytes, strings } = chunksOf(scenario.text, scenario.chunk);
   const size = encoder.encode(scenario.text).length;
-  const heraldBytes = () => {
+  const decoded = (chunk: Uint8Array | string, decoder: TextDecoder) =>
+    typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  /** A pipeline: a fresh parser fed every chunk; returns the number of events it read. */
+  const pipeline = (parser: 'herald' | 'reference', chunks: readonly (Uint8Array | string)[]) => () => {
     let n = 0;
-    const p = createParser({
-      onEvent: (e) => {
-        n += use(e.data);
-      },
-    });
-    for (const b of bytes) p.feed(b);
+    const onEvent = (e: { data: string }) => {
+      n += use(e.data);
+    };
+    if (parser === 'herald') {
+      const p = createParser({ onEvent });
+      for (const c of chunks) p.feed(c);
+    } else {
+      const decoder = new TextDecoder();
+      const p = createReference({ onEvent });
+      for (const c of chunks) p.feed(decoded(c, decoder));
+    }
     return n;
   };
-  const heraldText = () => {
-    let n = 0;
-    const p = createParser({
-      onEvent: (e) => {
-        n += use(e.data);
-      },
-    });
-    for (const s of strings) p.feed(s);
-    return n;
-  };
-  const referenceText = () => {
-    let n = 0;
-    const p = createReference({
-      onEvent: (e) => {
-        n += use(e.data);
-      },
-    });
-    for (const s of strings) p.feed(s);
-    return n;
-  };
-  const referenceBytes = () => {
-    let n = 0;
-    const decoder = new TextDecoder();
-    const p = createReference({
-      onEvent: (e) => {
-        n += use(e.data);
-      },
-    });
-    for (const b of bytes) p.feed(decoder.decode(b, { stream: true }));
-    return n;
-  };
+  const heraldBytes = pipeline('herald', bytes);
+  const referenceBytes = pipeline('reference', bytes);
+  const heraldText = pipeline('herald', strings);
+  const referenceText = pipeline('reference', strings);
   const pipelines = [heraldBytes, referenceBytes, heraldText, referenceText];
   const runs = pipelines.map(() => [] as number[]);
   for (let i = 0; i < 3; i++) for (const p of pipelines) p();

@@ -107,7 +107,9 @@ function measure(scenario: Scenario) {
   const runs = pipelines.map(() => [] as number[]);
   for (let i = 0; i < 3; i++) for (const p of pipelines) p();
   // Interleaved so that noise on a shared machine hits all pipelines alike.
-  for (let i = 0; i < RUNS; i++) pipelines.forEach((p, j) => runs[j]!.push(time(p, scenario.events)));
+  for (let i = 0; i < RUNS; i++) {
+    for (let j = 0; j < pipelines.length; j++) runs[j]!.push(time(pipelines[j]!, scenario.events));
+  }
   const [hb, rb, ht, rt] = runs.map(median) as [number, number, number, number];
   const mbs = (t: number) => `${(size / 1e6 / (t / 1000)).toFixed(1)} MB/s`;
   const evs = (t: number) => `${Math.round(scenario.events / (t / 1000)).toLocaleString('en-US')} ev/s`;

@@ -252,7 +252,9 @@ export async function serve(args: Args): Promise<void> {
     jwtKey,
     onError: (error) => log.error({ err: error }, 'unexpected error'),
   });
-  let server: Server;
+  // Handlers first: a signal that comes while starting up still stops the hub gracefully.
+  let server: Server | undefined;
+  stopOnSignals(hub, () => server, log);
   try {
     server = await hub.listen(config.port, config.host);
   } catch (error) {
@@ -273,11 +275,14 @@ export async function serve(args: Args): Promise<void> {
       'no --jwt-key given: made a random key for this run (its tokens stop working on restart); here is a publisher token for every topic',
     );
   }
-  stopOnSignals(hub, server, log);
 }
 
 /** SIGTERM/SIGINT: close every stream (jittered retry:), stop listening, exit 0; a second signal exits at once. */
-function stopOnSignals(hub: HeraldHub, server: Server, log: ReturnType<typeof createLogger>): void {
+function stopOnSignals(
+  hub: HeraldHub,
+  listening: () => Server | undefined,
+  log: ReturnType<typeof createLogger>,
+): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -294,7 +299,9 @@ function stopOnSignals(hub: HeraldHub, server: Server, log: ReturnType<typeof cr
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     // The server's close event comes once every connection has ended: the last bytes are out.
+    const server = listening();
     const drained = new Promise<void>((resolve) => {
+      if (server === undefined) return resolve();
       server.once('close', resolve);
       setTimeout(resolve, DRAIN_MS).unref();
     });

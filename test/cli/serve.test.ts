@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { HUB_DEFAULTS } from '../../src/create-hub.js';
+import { DEFAULT_LIMITS } from '../../src/hub/limits.js';
+import { herald, startHub, stopAll } from './helpers.js';
+
+const KEY = 'k'.repeat(40);
+
+after(stopAll);
+
+describe('herald serve', { timeout: 30_000 }, () => {
+  it('listens on the port 0 picked, says where, and serves /healthz and the monitor page', async () => {
+    const hub = await startHub();
+    const started = hub.proc.jsonLines()[0]!;
+    assert.equal(started.url, `http://127.0.0.1:${hub.port}/`);
+    assert.ok(hub.port > 0);
+    const health = await fetch(`${hub.url}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status: string }).status, 'ok');
+    const page = await fetch(`${hub.url}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    await page.text();
+    hub.proc.child.kill('SIGTERM');
+    assert.equal((await hub.proc.exit()).code, 0);
+  });
+
+  it('with no key, prints a publisher token and ready curl commands for this hub', async () => {
+    const hub = await startHub();
+    const notice = hub.proc.jsonLines().find((line) => line.token !== undefined)!;
+    assert.match(String(notice.token), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    assert.match(String(notice.curlPublish), new RegExp(`Bearer ${notice.token}.*${hub.url}/publish`));
+    assert.match(String(notice.curlSubscribe), new RegExp(`${hub.url}/events\\?topic=`));
+    hub.proc.child.kill('SIGTERM');
+    assert.equal((await hub.proc.exit()).code, 0);
+  });
+
+  it('with a key from HERALD_JWT_KEY, prints no token; --port wins over HERALD_PORT', async () => {
+    const hub = await startHub([], { HERALD_JWT_KEY: KEY, HERALD_PORT: '1' });
+    assert.equal(hub.token, undefined);
+    assert.doesNotMatch(hub.proc.stdout, /"token"/);
+    hub.proc.child.kill('SIGINT');
+    assert.equal((await hub.proc.exit()).code, 0);
+  });
+
+  it('--help lists every option with its default', async () => {
+    const { code, stdout } = await herald(['serve', '--help']);
+    assert.equal(code, 0);
+    const flat = stdout.replace(/\n\s+/g, ' ');
+    const expect = (option: string, value: number | string): void => {
+      assert.match(flat, new RegExp(`--${option} [A-Z]+ [^\\n]*\\[default: ${value}[\\] ]`), `--${option}`);
+    };
+    expect('port', 8080);
+    expect('host', '127\\.0\\.0\\.1');
+    expect('history-events', HUB_DEFAULTS.history.maxEvents);
+    expect('history-bytes', HUB_DEFAULTS.history.maxBytes);
+    for (const [name, value] of Object.entries(DEFAULT_LIMITS)) {
+      expect(
+        name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+        value,
+      );
+    }
+    expect('retry', HUB_DEFAULTS.retryMs);
+    expect('heartbeat', HUB_DEFAULTS.heartbeatMs);
+    expect('log-level', 'info');
+    assert.match(flat, /--jwt-key KEY .*HERALD_JWT_KEY/);
+    assert.match(flat, /--cors-origin ORIGIN .*HERALD_CORS_ORIGINS.*repeatable/);
+  });
+
+  it('a port in use: says so and what to do, exit 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const { code, stderr, stdout } = await herald(['serve', '--port', String(port)]);
+      assert.equal(code, 1, stdout + stderr);
+      assert.equal(stderr, `herald: port ${port} is in use: stop the other process or pass --port N\n`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  const bad: [string, string[], Record<string, string>, RegExp][] = [
+    [
+      'a port that is not a number',
+      ['--port', 'abc'],
+      {},
+      /--port must be a whole number from 0 to 65535 \(got "abc"\)/,
+    ],
+    ['a port out of range', ['--port', '70000'], {}, /--port must be/],
+    ['a bad port in the environment', [], { HERALD_PORT: 'x' }, /HERALD_PORT must be/],
+    [
+      'a negative limit',
+      ['--max-connections=-5'],
+      {},
+      /--max-connections must be a whole number >= 1 \(got "-5"\)/,
+    ],
+    ['a negative limit without =', ['--max-event-bytes', '-5'], {}, /--max-event-bytes needs a value/],
+    ['a fractional history', ['--history-events', '1.5'], {}, /--history-events must be/],
+    ['a short key', ['--jwt-key', 'short'], {}, /--jwt-key must be at least 32 bytes \(got 5\)/],
+    [
+      'a short key in the environment',
+      [],
+      { HERALD_JWT_KEY: 'short' },
+      /HERALD_JWT_KEY must be at least 32 bytes/,
+    ],
+    [
+      'a public host without a key',
+      ['--host', '0.0.0.0'],
+      {},
+      /--host 0\.0\.0\.0 needs an explicit --jwt-key/,
+    ],
+    ['an unknown log level', ['--log-level', 'loud'], {}, /--log-level must be one of fatal, error/],
+    ['an unknown option', ['--bogus'], {}, /unknown option --bogus.*herald serve --help/],
+    ['a missing value', ['--port'], {}, /--port needs a value/],
+    ['an argument', ['extra'], {}, /takes no arguments/],
+  ];
+  for (const [what, args, env, reason] of bad) {
+    it(`exits 2 with one line naming the option: ${what}`, async () => {
+      const { code, stderr, stdout } = await herald(['serve', ...args], { env });
+      assert.equal(code, 2, stdout + stderr);
+      assert.match(stderr, reason);
+      assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
+      assert.equal(stdout, '');
+    });
+  }
+});
+
+describe('herald', { timeout: 10_000 }, () => {
+  it('--help lists the commands', async () => {
+    const { code, stdout } = await herald(['--help']);
+    assert.equal(code, 0);
+    for (const command of ['serve', 'publish', 'subscribe', 'token'])
+      assert.match(stdout, new RegExp(`\\n  ${command} `));
+  });
+
+  it('help <command> is <command> --help', async () => {
+    const a = await herald(['help', 'publish']);
+    const b = await herald(['publish', '--help']);
+    assert.equal(a.code, 0);
+    assert.equal(a.stdout, b.stdout);
+    assert.match(a.stdout, /Usage: herald publish <topic> <data>/);
+  });
+
+  it('--version prints the package version', async () => {
+    const { code, stdout } = await herald(['--version']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^\d+\.\d+\.\d+/);
+  });
+
+  it('an unknown command: one line, exit 2', async () => {
+    const { code, stderr } = await herald(['serv']);
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      'herald: unknown command "serv": the commands are serve, publish, subscribe, token; see: herald --help\n',
+    );
+  });
+
+  it('no command: the help, exit 2', async () => {
+    const { code, stdout } = await herald([]);
+    assert.equal(code, 2);
+    assert.match(stdout, /Usage: herald <command>/);
+  });
+});

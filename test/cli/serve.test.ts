@@ -44,6 +44,29 @@ describe('herald serve', { timeout: 30_000 }, () => {
     assert.equal((await hub.proc.exit()).code, 0);
   });
 
+  it('limits and CORS origins from flags and HERALD_CORS_ORIGINS reach the hub', async () => {
+    const hub = await startHub(['--max-topics-per-subscription', '1', '--cors-origin', 'https://a.example'], {
+      HERALD_CORS_ORIGINS: 'https://ignored.example',
+    });
+    const two = await fetch(`${hub.url}/events?topic=a&topic=b`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    assert.equal(two.status, 400);
+    assert.match(await two.text(), /at most 1 topics per subscription/);
+    const cors = async (url: string, origin: string) =>
+      (await fetch(`${url}/healthz`, { headers: { origin } })).headers.get('access-control-allow-origin');
+    assert.equal(await cors(hub.url, 'https://a.example'), 'https://a.example');
+    assert.equal(await cors(hub.url, 'https://ignored.example'), null); // the flag wins over the variable
+    hub.proc.child.kill('SIGTERM');
+    assert.equal((await hub.proc.exit()).code, 0);
+
+    const fromEnv = await startHub([], { HERALD_CORS_ORIGINS: 'https://b.example, https://c.example' });
+    assert.equal(await cors(fromEnv.url, 'https://c.example'), 'https://c.example');
+    assert.equal(await cors(fromEnv.url, 'https://a.example'), null);
+    fromEnv.proc.child.kill('SIGTERM');
+    assert.equal((await fromEnv.proc.exit()).code, 0);
+  });
+
   it('--help lists every option with its default', async () => {
     const { code, stdout } = await herald(['serve', '--help']);
     assert.equal(code, 0);

@@ -11,6 +11,7 @@ import { Hub, type PublishInput } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 import type { EventLog } from './log/event-log.js';
 import { MEMORY_LOG_DEFAULTS, MemoryLog } from './log/memory.js';
+import { createMonitor, type MonitorOptions } from './monitor/monitor.js';
 
 /** Options of `createHub`; every one has a default (see `HUB_DEFAULTS`). */
 export interface HubOptions {
@@ -40,6 +41,8 @@ export interface HubOptions {
   assets?: ReadonlyMap<string, StaticAsset>;
   /** Where unexpected errors go. Default: console.error. */
   onError?: (error: unknown) => void;
+  /** The live monitor: `$SYS/` stats topics and the page at `/`. Default: on (`true`). */
+  monitor?: boolean | MonitorOptions;
 }
 
 export const HUB_DEFAULTS = {
@@ -91,6 +94,14 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   });
   const assets = new Map<string, StaticAsset>([['/', asset('text/html; charset=utf-8', DEFAULT_PAGE)]]);
   for (const [path, file] of clientBundleAssets()) assets.set(path, file);
+  const monitor =
+    options.monitor === false
+      ? undefined
+      : createMonitor(core, {
+          onError: options.onError,
+          ...(options.monitor === true || options.monitor === undefined ? {} : options.monitor),
+        });
+  for (const [path, file] of monitor?.assets ?? []) assets.set(path, file);
   for (const [path, file] of options.assets ?? []) assets.set(path, file);
   const router = createRouter(core, {
     jwtKey: options.jwtKey === undefined ? undefined : keyBytes(options.jwtKey),
@@ -115,6 +126,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       return server;
     },
     async close() {
+      monitor?.stop();
       for (const server of servers) server.close();
       await core.close();
       for (const server of servers) server.closeIdleConnections();

@@ -1,0 +1,211 @@
+import type { Hub } from '../hub/hub.js';
+import { HistoryRing } from './history-ring.js';
+import { ProcessTop } from './process-top.js';
+import { RateMeter } from './rates.js';
+import type { StatsSnapshot, SystemSample } from './snapshot.js';
+import { SystemStats } from './system-stats.js';
+import {
+  DEFAULT_THRESHOLDS,
+  type ThresholdEvent,
+  type ThresholdRule,
+  ThresholdWatcher,
+} from './thresholds.js';
+
+/** The system topics the collector publishes to. */
+export const SYS_TOPICS = { stats: '$SYS/stats', warnings: '$SYS/warnings' } as const;
+
+export interface CollectorOptions {
+  /** Time between ticks (ms). 0: no timer, the owner calls `tick()`. */
+  intervalMs: number;
+  /** Threshold rules; replaces the defaults (load, memory, connections). */
+  thresholds: readonly ThresholdRule[];
+  /** Snapshots kept in memory for the charts of a page that just loaded (300 = 5 minutes). */
+  historySize: number;
+  /** Recent warning/recovered events kept for a page that just loaded. */
+  warningHistorySize: number;
+  /** Length of the top-processes list; 0 turns reading /proc off. */
+  topProcesses: number;
+  /** Busiest topic selectors listed in each snapshot. */
+  topTopics: number;
+  /** Reads the machine and the process; replace it to inject readings (tests) or other sources. */
+  sample?: () => SystemSample | Promise<SystemSample>;
+  /** Where errors of a tick go. */
+  onError?: (error: unknown) => void;
+}
+
+export const COLLECTOR_DEFAULTS = {
+  intervalMs: 1000,
+  thresholds: DEFAULT_THRESHOLDS,
+  historySize: 300,
+  warningHistorySize: 50,
+  topProcesses: 8,
+  topTopics: 20,
+} as const satisfies CollectorOptions;
+
+/** What /monitor/history.json holds. */
+export interface MonitorHistory {
+  intervalMs: number;
+  snapshots: StatsSnapshot[];
+  warnings: ThresholdEvent[];
+}
+
+/** The default sampler: OS readings plus, on Linux, the busiest processes (one /proc pass per tick). */
+export function defaultSampler(topProcesses: number): () => Promise<SystemSample> {
+  const system = new SystemStats();
+  const top = topProcesses > 0 ? new ProcessTop(topProcesses) : undefined;
+  return async () => {
+    const list = await top?.sample();
+    const sample: SystemSample = system.read();
+    if (list !== undefined) sample.top = list;
+    return sample;
+  };
+}
+
+/**
+ * Publishes a snapshot of the hub and the machine to `$SYS/stats` every tick, and threshold
+ * crossings to `$SYS/warnings`. A tick reads plain counters and sizes only: nothing per connection.
+ */
+export class Collector {
+  readonly options: CollectorOptions;
+  readonly #hub: Hub;
+  readonly #sample: () => SystemSample | Promise<SystemSample>;
+  readonly #rates: RateMeter;
+  readonly #watcher: ThresholdWatcher;
+  readonly #snapshots: HistoryRing<StatsSnapshot>;
+  readonly #warnings: HistoryRing<ThresholdEvent>;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
+  #stopped = false;
+  #historyJson: Buffer | undefined;
+
+  constructor(hub: Hub, options: Partial<CollectorOptions> = {}) {
+    this.options = { ...COLLECTOR_DEFAULTS, ...options };
+    this.#hub = hub;
+    this.#sample = this.options.sample ?? defaultSampler(this.options.topProcesses);
+    this.#rates = new RateMeter(hub.counters, Date.now());
+    this.#watcher = new ThresholdWatcher(this.options.thresholds);
+    this.#snapshots = new HistoryRing(Math.max(1, this.options.historySize));
+    this.#warnings = new HistoryRing(Math.max(1, this.options.warningHistorySize));
+  }
+
+  /** Starts the once-per-interval timer (unref'd: it never keeps the process alive). */
+  start(): void {
+    if (this.#timer !== undefined || this.#stopped || this.options.intervalMs <= 0) return;
+    this.#timer = setInterval(() => {
+      // A tick still running (slow /proc) is not stacked on: this one is skipped.
+      if (this.#ticking) return;
+      this.tick().catch(this.options.onError ?? ((error) => console.error('herald monitor:', error)));
+    }, this.options.intervalMs).unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Takes one snapshot, checks the thresholds and publishes; resolves with the snapshot. */
+  async tick(): Promise<StatsSnapshot | undefined> {
+    this.#ticking = true;
+    try {
+      const sample = await this.#sample();
+      if (this.#stopped || this.#hub.closing) return undefined;
+      const snapshot = this.#snapshot(sample);
+      const events = this.#watcher.evaluate(snapshot);
+      snapshot.warnings = this.#watcher.active();
+      const { id } = await this.#hub.publish({
+        topics: SYS_TOPICS.stats,
+        type: 'stats',
+        data: JSON.stringify(snapshot),
+      });
+      snapshot.id = id;
+      this.#snapshots.push(snapshot);
+      for (const event of events) {
+        this.#warnings.push(event);
+        await this.#hub.publish({
+          topics: SYS_TOPICS.warnings,
+          type: event.kind,
+          data: JSON.stringify(event),
+        });
+      }
+      this.#historyJson = undefined;
+      return snapshot;
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** Recent snapshots and warnings, for a page's charts to start full. */
+  history(): MonitorHistory {
+    return {
+      intervalMs: this.options.intervalMs,
+      snapshots: this.#snapshots.toArray(),
+      warnings: this.#warnings.toArray(),
+    };
+  }
+
+  /** `history()` as JSON bytes, encoded at most once per tick however many pages ask. */
+  historyJson(): Buffer {
+    this.#historyJson ??= Buffer.from(JSON.stringify(this.history()));
+    return this.#historyJson;
+  }
+
+  #snapshot(sample: SystemSample): StatsSnapshot {
+    const hub = this.#hub;
+    const c = hub.counters;
+    const now = Date.now();
+    const rates = this.#rates.next(c, now);
+    const size = hub.log.size();
+    const total = sample.memory.systemTotal;
+    const snapshot: StatsSnapshot = {
+      t: now,
+      uptimeSeconds: Math.floor((now - c.startedAt) / 1000),
+      connections: {
+        now: hub.connections,
+        max: hub.options.limits.maxConnections,
+        opened: c.connectionsOpened,
+        closed: c.connectionsClosed,
+        shed: c.connectionsShed,
+        openedPerSecond: rates.connectionsOpened,
+        closedPerSecond: rates.connectionsClosed,
+      },
+      http: { requests: c.httpRequests, perSecond: rates.httpRequests },
+      events: {
+        published: c.eventsPublished,
+        delivered: c.eventsDelivered,
+        publishedPerSecond: rates.eventsPublished,
+        deliveredPerSecond: rates.eventsDelivered,
+      },
+      bytesOut: { total: c.bytesOut, perSecond: rates.bytesOut },
+      slowConsumerDisconnects: c.slowConsumerDisconnects,
+      history: { events: size.events, bytes: size.bytes },
+      load: sample.load,
+      cpus: sample.cpus,
+      cpu: sample.cpu,
+      memory: {
+        ...sample.memory,
+        systemUsed: total > 0 ? Math.round(((total - sample.memory.systemFree) / total) * 1000) / 1000 : 0,
+      },
+      topics: this.#topics(),
+      warnings: [],
+    };
+    if (sample.top !== undefined) snapshot.top = sample.top;
+    return snapshot;
+  }
+
+  /** Counts the subscribed selectors and keeps the busiest few (one pass, no sort of them all). */
+  #topics(): StatsSnapshot['topics'] {
+    const limit = this.options.topTopics;
+    const top: { selector: string; subscribers: number }[] = [];
+    const counts = this.#hub.topicCounts();
+    for (const [selector, subscribers] of counts) {
+      if (limit <= 0) break;
+      if (top.length === limit && subscribers <= top[top.length - 1]!.subscribers) continue;
+      let i = top.length;
+      while (i > 0 && top[i - 1]!.subscribers < subscribers) i--;
+      top.splice(i, 0, { selector, subscribers });
+      if (top.length > limit) top.pop();
+    }
+    return { count: counts.size, top };
+  }
+}

@@ -1,0 +1,26 @@
+import type { StaticAsset } from '../http/static-assets.js';
+import type { Hub } from '../hub/hub.js';
+import { Collector, type CollectorOptions } from './collector.js';
+import { monitorPageAssets } from './page-assets.js';
+
+/** `createHub({ monitor })`: the stats collector and the page at `/`. Every field has a default. */
+export interface MonitorOptions extends Partial<CollectorOptions> {
+  /** Serve the monitor page at `/` (default true). With false only the `$SYS/` topics are published. */
+  page?: boolean;
+}
+
+export interface Monitor {
+  readonly collector: Collector;
+  /** Files for the hub to serve: the page at `/`, its scripts, uPlot and /monitor/history.json. */
+  readonly assets: ReadonlyMap<string, StaticAsset>;
+  stop(): void;
+}
+
+/** Creates and starts the monitor of one hub. */
+export function createMonitor(hub: Hub, options: MonitorOptions = {}): Monitor {
+  const { page = true, ...collectorOptions } = options;
+  const collector = new Collector(hub, collectorOptions);
+  const assets = page ? monitorPageAssets(collector) : new Map<string, StaticAsset>();
+  collector.start();
+  return { collector, assets, stop: () => collector.stop() };
+}

@@ -1,0 +1,55 @@
+import type { HubCounters } from '../hub/hub.js';
+
+/** Per-second rates of the hub's cumulative counters between two readings. */
+export type CounterRates = Record<
+  | 'connectionsOpened'
+  | 'connectionsClosed'
+  | 'httpRequests'
+  | 'eventsPublished'
+  | 'eventsDelivered'
+  | 'bytesOut',
+  number
+>;
+
+const RATED = [
+  'connectionsOpened',
+  'connectionsClosed',
+  'httpRequests',
+  'eventsPublished',
+  'eventsDelivered',
+  'bytesOut',
+] as const;
+
+/** Remembers the previous reading of the counters and turns the difference into rates. */
+export class RateMeter {
+  #last: Pick<HubCounters, (typeof RATED)[number]>;
+  #lastAt: number;
+
+  constructor(counters: HubCounters, now: number) {
+    this.#last = pick(counters);
+    this.#lastAt = now;
+  }
+
+  next(counters: HubCounters, now: number): CounterRates {
+    const seconds = (now - this.#lastAt) / 1000;
+    const rates = {} as CounterRates;
+    for (const key of RATED) {
+      const delta = counters[key] - this.#last[key];
+      rates[key] = seconds > 0 ? Math.round((delta / seconds) * 10) / 10 : 0;
+    }
+    this.#last = pick(counters);
+    this.#lastAt = now;
+    return rates;
+  }
+}
+
+function pick(c: HubCounters): Pick<HubCounters, (typeof RATED)[number]> {
+  return {
+    connectionsOpened: c.connectionsOpened,
+    connectionsClosed: c.connectionsClosed,
+    httpRequests: c.httpRequests,
+    eventsPublished: c.eventsPublished,
+    eventsDelivered: c.eventsDelivered,
+    bytesOut: c.bytesOut,
+  };
+}

@@ -1,0 +1,62 @@
+/** One process in the "top by CPU" list (Linux only). */
+export interface TopProcess {
+  pid: number;
+  name: string;
+  /** CPU used since the previous tick, in percent of one core. */
+  cpu: number;
+  /** Resident memory in bytes. */
+  rss: number;
+}
+
+/** What the collector reads from the machine and the process each tick (injectable for tests). */
+export interface SystemSample {
+  /** 1, 5 and 15 minute load averages (zeros where the OS has none). */
+  load: [number, number, number];
+  cpus: number;
+  /** CPU use in percent: `process` of one core, `system` of all cores together. */
+  cpu: { process: number; system: number };
+  /** Bytes. */
+  memory: { rss: number; heapUsed: number; systemTotal: number; systemFree: number };
+  /** Busiest processes; absent where /proc is not available (never faked). */
+  top?: TopProcess[];
+}
+
+/** The JSON published on `$SYS/stats` (type `stats`) about once a second. */
+export interface StatsSnapshot {
+  /** Epoch milliseconds of this tick. */
+  t: number;
+  /** The hub's id of this snapshot's event, once published (history only). */
+  id?: string;
+  uptimeSeconds: number;
+  connections: {
+    now: number;
+    /** The hub's maxConnections limit. */
+    max: number;
+    opened: number;
+    closed: number;
+    shed: number;
+    openedPerSecond: number;
+    closedPerSecond: number;
+  };
+  http: { requests: number; perSecond: number };
+  events: { published: number; delivered: number; publishedPerSecond: number; deliveredPerSecond: number };
+  bytesOut: { total: number; perSecond: number };
+  slowConsumerDisconnects: number;
+  history: { events: number; bytes: number };
+  load: [number, number, number];
+  cpus: number;
+  cpu: { process: number; system: number };
+  memory: {
+    rss: number;
+    heapUsed: number;
+    systemTotal: number;
+    systemFree: number;
+    /** Fraction (0..1) of system memory in use. */
+    systemUsed: number;
+  };
+  top?: TopProcess[];
+  /** Selectors subscribed now: how many, and the busiest with their subscription counts. */
+  topics: { count: number; top: { selector: string; subscribers: number }[] };
+  /** Names of the threshold rules at warning level now. */
+  warnings: string[];
+}

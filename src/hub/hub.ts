@@ -356,6 +356,8 @@ export class Hub {
   /** Forgets a session; `end` closes the response cleanly, `destroy` cuts it, `gone` means the client left. */
   closeSession(session: Session, how: 'end' | 'destroy' | 'gone'): void {
     if (session.closed) return;
+    // What is queued (a shutdown's retry:, a long-poll's last events) goes out before the end.
+    if (how === 'end') this.#writeNow(session);
     session.state = 'closed';
     for (const selector of session.selectors) this.#index.remove(selector, session);
     this.#sessions.delete(session);
@@ -364,7 +366,6 @@ export class Hub {
     this.counters.connectionsClosed++;
     session.held = undefined;
     if (how === 'end') {
-      this.#writeNow(session);
       session.sink.end();
     } else if (how === 'destroy') {
       session.sink.destroy();

@@ -109,6 +109,7 @@ export class StreamReader {
     onComment: (c) => this.comments.push(c),
   });
   #destroy: () => void = () => {};
+  #resume: () => void = () => {};
   #onEnd!: () => void;
   #waiters: Array<() => void> = [];
 
@@ -133,19 +134,23 @@ export class StreamReader {
           reader.status = res.statusCode ?? 0;
           reader.headers = res.headers;
           if (pause) res.pause();
+          reader.#resume = () => res.resume();
           res.on('data', (chunk: Buffer) => {
             reader.raw += chunk.toString('utf8');
             reader.#parser.feed(chunk);
-            reader.#notify();
-          });
-          res.on('close', () => {
-            reader.#onEnd();
             reader.#notify();
           });
           resolve(reader);
         },
       );
       reader.#destroy = () => req.destroy();
+      // The socket's close fires when the connection ends, even while a paused response holds data.
+      req.on('socket', (socket) =>
+        socket.on('close', () => {
+          reader.#onEnd();
+          reader.#notify();
+        }),
+      );
       req.on('error', (error) => {
         reader.#onEnd();
         reject(error);
@@ -183,6 +188,11 @@ export class StreamReader {
   /** Waits for the hub's first bytes (retry and, for a fresh subscriber, the id line). */
   ready(timeoutMs = 5000): Promise<void> {
     return this.until(() => this.retries.length > 0, 'the first retry: line', timeoutMs);
+  }
+
+  /** Starts reading a stream opened paused (a stalled client that wakes up). */
+  resume(): void {
+    this.#resume();
   }
 
   close(): void {

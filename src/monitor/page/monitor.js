@@ -45,6 +45,8 @@
   let intervalMs = 1000;
   const charts = [];
 
+  const CHART_HEIGHT = 180;
+  const hhmmss = (seconds) => new Date(seconds * 1000).toLocaleTimeString([], { hour12: false });
   function axisStyle() {
     return {
       stroke: '#8b98a9',
@@ -57,11 +59,14 @@
     if (typeof uPlot === 'undefined' || !host) return;
     const opts = {
       width: Math.max(200, host.clientWidth),
-      height: host.clientHeight || 190,
+      height: CHART_HEIGHT,
       cursor: { points: { size: 6 } },
       legend: { live: true },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
-      axes: [axisStyle(), { ...axisStyle(), size: 48 }],
+      axes: [
+        { ...axisStyle(), space: 70, values: (_u, splits) => splits.map(hhmmss) },
+        { ...axisStyle(), size: 48 },
+      ],
       series: [
         {},
         ...lines.map((line) => ({
@@ -82,6 +87,8 @@
     for (const { chart, host, data } of charts) {
       chart.setData(data());
       host.dataset.points = String(series.t.length);
+      // Not hovering: the legend shows the latest values.
+      if (chart.cursor.left < 0 && series.t.length > 0) chart.setLegend({ idx: series.t.length - 1 });
     }
   }
   function resizeCharts() {
@@ -191,6 +198,7 @@
   }
 
   const CARD_OF_RULE = { load: 'load-1', memory: 'mem-used', connections: 'connections-now' };
+  const lastMessage = new Map();
   function renderActive(names) {
     const box = $('active-warnings');
     box.textContent = '';
@@ -198,7 +206,7 @@
     for (const card of document.querySelectorAll('.card.warn')) card.classList.remove('warn');
     for (const name of names) {
       const line = el('div', 'alert');
-      line.append(el('strong', '', name), el('span', '', 'is at warning level'));
+      line.append(el('strong', '', name), el('span', '', lastMessage.get(name) || 'at warning level'));
       box.append(line);
       const target = CARD_OF_RULE[name] && $(CARD_OF_RULE[name]);
       target?.closest('.card')?.classList.add('warn');
@@ -206,6 +214,7 @@
   }
 
   function addWarning(w) {
+    if (w.kind === 'warning') lastMessage.set(w.rule, w.message);
     const list = $('warnings-list');
     list.querySelector('.empty')?.remove();
     const item = el('li');

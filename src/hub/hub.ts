@@ -164,6 +164,8 @@ export class Hub {
       type: input.type,
       retry: input.retry,
       private: input.private === true,
+      // The hub's own system topics are live snapshots, not history.
+      transient: list.every((topic) => topic.startsWith('$')),
     };
   }
 
@@ -306,7 +308,7 @@ export class Hub {
     session.held = undefined;
     session.state = 'live';
     for (const event of held) {
-      if (this.log.compareIds(event.id, cursor) > 0) {
+      if (event.transient || this.log.compareIds(event.id, cursor) > 0) {
         session.enqueue(event.wire);
         session.pendingEvents++;
       }

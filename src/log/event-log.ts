@@ -7,11 +7,17 @@ export interface NewEvent {
   readonly retry?: number;
   /** Private events reach only subscribers authorized for one of their topics. */
   readonly private: boolean;
+  /**
+   * Delivered live but not kept for replay, and written without `id:` so that it never moves a
+   * client's resume point. The hub marks its own `$SYS/` snapshots so: they would otherwise crowd
+   * the publishers' events out of a bounded history.
+   */
+  readonly transient?: boolean;
 }
 
 /** An event once stored: it has its id and its wire bytes, encoded once for every socket. */
 export interface StoredEvent extends NewEvent {
-  /** Opaque, strictly increasing in log order. */
+  /** Opaque, strictly increasing in log order. A transient event has the id of the event before it. */
   readonly id: string;
   /** The event as event-stream bytes, `id:` included. Written unchanged to every subscriber. */
   readonly wire: Buffer;

@@ -43,6 +43,12 @@ export class MemoryLog implements EventLog {
 
   /** Synchronous append: the memory log needs no I/O. */
   appendNow(event: NewEvent): StoredEvent {
+    if (event.transient) {
+      const wire = encodeEventBytes({ data: event.data, type: event.type, retry: event.retry });
+      const passing: StoredEvent = { ...event, id: this.headNow(), wire };
+      for (const listener of this.#listeners) listener(passing);
+      return passing;
+    }
     const id = `${this.#epoch}-${this.#nextSeq++}`;
     const wire = encodeEventBytes({ id, data: event.data, type: event.type, retry: event.retry });
     const stored: StoredEvent = {

@@ -206,3 +206,21 @@ describe('publish and subscribe over HTTP', () => {
     }
   });
 });
+
+describe('system topics', () => {
+  it('are delivered live but take no room in the history and do not move resume points', async () => {
+    const hub = await startHub({ monitor: false, history: { maxEvents: 3 } });
+    try {
+      const sys = await StreamReader.open(eventsUrl(hub, ['$SYS/test', 'user']));
+      await sys.ready();
+      const id = await hub.publish('user', 'kept');
+      for (let i = 0; i < 10; i++) await hub.hub.publish({ topics: '$SYS/test', data: `snapshot ${i}` });
+      await sys.take(11);
+      assert.equal(sys.lastEventId, id);
+      assert.equal(hub.hub.core.log.size().events, 1);
+      sys.close();
+    } finally {
+      await hub.close();
+    }
+  });
+});

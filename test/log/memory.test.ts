@@ -103,3 +103,20 @@ describe('the memory log', () => {
     );
   });
 });
+
+describe('transient events', () => {
+  it('are tailed without an id line and never kept for replay', async () => {
+    const log = new MemoryLog({ maxEvents: 2 });
+    const seen: string[] = [];
+    log.tail((e) => seen.push(e.wire.toString()));
+    const kept = await log.append(event('kept'));
+    for (let i = 0; i < 5; i++)
+      await log.append({ ...event(`snapshot ${i}`, ['$SYS/stats']), transient: true });
+    assert.equal(seen[1], 'data: snapshot 0\n\n');
+    assert.equal(await log.head(), kept.id, 'the head does not move');
+    assert.deepEqual(log.size().events, 1);
+    const replay = await log.readAfter(kept.id, all, 10);
+    assert.deepEqual(replay.events, []);
+    assert.equal(replay.gap, false);
+  });
+});

@@ -1,0 +1,46 @@
+// The hub under test, in its own process: monitor on or off (argv[2]). Answers 'measure' messages
+// with its own CPU time (process.cpuUsage) over the window asked for.
+import type { AddressInfo } from 'node:net';
+import { createHub } from '../../src/index.js';
+import { Collector } from '../../src/monitor/collector.js';
+
+const monitor = process.argv[2] === 'on';
+const capacity = Number(process.argv[3] ?? 20_000);
+const hub = createHub({
+  monitor: monitor ? {} : false,
+  // Heartbeats off for the measurement: they cost the same in both modes and would add noise.
+  heartbeatMs: 3_600_000,
+  limits: { maxConnections: capacity, maxConnectionsPerClient: capacity },
+});
+const server = await hub.listen(0);
+process.send?.({ port: (server.address() as AddressInfo).port });
+
+process.on('message', async (message: { measure?: number; ticks?: number }) => {
+  if (message.ticks !== undefined) {
+    // The cost of one collector tick itself, with this hub's streams and topics: a second collector
+    // on the same core, ticked by hand, back to back.
+    const collector = new Collector(hub.core, { intervalMs: 0 });
+    await collector.tick();
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < message.ticks; i++) await collector.tick();
+    const used = process.cpuUsage(cpu);
+    process.send?.({ tickMs: (used.user + used.system) / 1000 / message.ticks });
+    return;
+  }
+  if (message.measure === undefined) return;
+  const published = hub.core.counters.eventsPublished;
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, message.measure));
+  const used = process.cpuUsage(cpu);
+  process.send?.({
+    cpuMs: (used.user + used.system) / 1000,
+    wallMs: performance.now() - start,
+    connections: hub.core.connections,
+    published: hub.core.counters.eventsPublished - published,
+    rss: process.memoryUsage().rss,
+  });
+});
+process.on('disconnect', () => {
+  hub.close().then(() => process.exit(0));
+});

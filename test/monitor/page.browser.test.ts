@@ -25,7 +25,7 @@ async function text(page: Page, selector: string): Promise<string> {
   return (await page.textContent(selector))?.trim() ?? '';
 }
 
-async function waitState(page: Page, state: string, timeout = 10_000): Promise<void> {
+async function waitState(page: Page, state: string, timeout = 30_000): Promise<void> {
   await page.waitForSelector(`#conn-state[data-state="${state}"]`, { timeout });
   assert.equal(await text(page, '#conn-state-text'), state);
 }
@@ -135,7 +135,7 @@ describe('monitor page in Chromium', { skip: browserUnavailable, timeout: 90_000
 
     // A new hub on the same port: open again, and the numbers follow the new hub.
     hub = await startHub(OPTIONS, port);
-    await waitState(page, 'open', 15_000);
+    await waitState(page, 'open');
     const ticks1 = Number(await page.getAttribute('body', 'data-ticks'));
     await page.waitForFunction((t) => Number(document.body.dataset.ticks) >= t + 2, ticks1);
     assert.match(await text(page, '#uptime'), /^[0-5]s$/, 'uptime of the new hub');

@@ -113,12 +113,11 @@ export class Collector {
       const snapshot = this.#snapshot(sample);
       const events = this.#watcher.evaluate(snapshot);
       snapshot.warnings = this.#watcher.active();
-      const { id } = await this.#hub.publish({
+      await this.#hub.publish({
         topics: SYS_TOPICS.stats,
         type: 'stats',
         data: JSON.stringify(snapshot),
       });
-      snapshot.id = id;
       this.#snapshots.push(snapshot);
       for (const event of events) {
         this.#warnings.push(event);

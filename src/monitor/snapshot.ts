@@ -25,8 +25,6 @@ export interface SystemSample {
 export interface StatsSnapshot {
   /** Epoch milliseconds of this tick. */
   t: number;
-  /** The hub's id of this snapshot's event, once published (history only). */
-  id?: string;
   uptimeSeconds: number;
   connections: {
     now: number;

@@ -69,7 +69,7 @@ describe('collector', () => {
     assert.ok(s.events.publishedPerSecond < 21 / 0.19, String(s.events.publishedPerSecond));
   });
 
-  it('keeps a bounded history served at /monitor/history.json, each snapshot with its event id', async () => {
+  it('keeps a bounded history of snapshots served at /monitor/history.json', async () => {
     const hub = await startHub({ monitor: { intervalMs: 30, historySize: 5, sample: () => sample() } });
     hubs.push(hub);
     const deadline = Date.now() + 5000;
@@ -87,13 +87,11 @@ describe('collector', () => {
     }
     assert.equal(history.intervalMs, 30);
     assert.equal(history.snapshots.length, 5, 'the ring holds historySize snapshots');
-    const ids = history.snapshots.map((s) => s.id);
-    assert.ok(ids.every((id) => typeof id === 'string' && id.length > 0));
-    // Resuming after the last id of the history gives the next snapshot and nothing older.
-    const resumed = await StreamReader.open(eventsUrl(hub, [SYS_TOPICS.stats], { lastEventId: ids[4]! }));
-    const [next] = await resumed.take(1);
+    // Live snapshots continue after the history's last one.
+    const live = await StreamReader.open(eventsUrl(hub, [SYS_TOPICS.stats]));
+    const [next] = await live.take(1);
     assert.ok(JSON.parse(next!.data).t > history.snapshots[4]!.t);
-    resumed.close();
+    live.close();
   });
 
   it('system topics reach $SYS/** subscribers and never root wildcard ones', async () => {

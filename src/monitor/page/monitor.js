@@ -248,11 +248,10 @@
     }
   }
 
-  function connect(lastEventId) {
+  function connect() {
     const params = new URLSearchParams();
     params.append('topic', '$SYS/stats');
     params.append('topic', '$SYS/warnings');
-    if (lastEventId) params.set('lastEventId', lastEventId);
     source = new EventSource(`/events?${params}`);
     source.onopen = () => {
       everOpen = true;
@@ -331,7 +330,6 @@
   // ---- start -----------------------------------------------------------------------------
   async function start() {
     setupPublish();
-    let lastId;
     try {
       const history = await (await fetch('/monitor/history.json', { cache: 'no-store' })).json();
       intervalMs = history.intervalMs || 1000;
@@ -339,7 +337,6 @@
       const last = history.snapshots[history.snapshots.length - 1];
       if (last) {
         render(last);
-        lastId = last.id;
       }
       for (const w of history.warnings) addWarning(w);
     } catch {
@@ -373,8 +370,8 @@
     );
     redrawCharts();
     window.addEventListener('resize', resizeCharts);
-    // Resume right after the last snapshot of the history: no gap, no duplicate.
-    connect(lastId);
+    // $SYS events are live only (no id, no replay): snapshots older than the history's last are skipped.
+    connect();
   }
   start();
 })();

@@ -29,6 +29,10 @@ export interface ClientWindow {
   minPerSubscriber: number;
   maxPerSubscriber: number;
   elapsedMs: number;
+  /** CPU of the load generator over the window (us): it shares the machine with the server. */
+  cpuUs: number;
+  /** Socket reads (data callbacks) in the window: events / reads says how many arrive together. */
+  reads: number;
   latency: LatencySummary;
 }
 
@@ -43,9 +47,11 @@ interface Subscriber {
 class Group {
   readonly subscribers: Subscriber[] = [];
   received = 0;
+  reads = 0;
   recording = false;
   latenciesUs: number[] = [];
   startedAt = process.hrtime.bigint();
+  cpuAtStart = process.cpuUsage();
 }
 
 const groups = new Map<string, Group>();
@@ -108,6 +114,7 @@ function openOne(group: Group, port: number, path: string, sampled: boolean): Pr
         group.subscribers.push(sub);
         resolve();
       }
+      group.reads++;
       const n = countSeparators(chunk, sub);
       sub.received += n;
       group.received += n;
@@ -216,15 +223,18 @@ serveRequests(async (request) => {
     case 'window-start': {
       const group = groupOf(request.group);
       group.received = 0;
+      group.reads = 0;
       group.latenciesUs = [];
       for (const sub of group.subscribers) sub.received = 0;
       group.recording = true;
       group.startedAt = process.hrtime.bigint();
+      group.cpuAtStart = process.cpuUsage();
       return true;
     }
     case 'window-end': {
       const group = groupOf(request.group);
       group.recording = false;
+      const cpu = process.cpuUsage(group.cpuAtStart);
       let min = Number.POSITIVE_INFINITY;
       let max = 0;
       for (const sub of group.subscribers) {
@@ -236,6 +246,8 @@ serveRequests(async (request) => {
         minPerSubscriber: min,
         maxPerSubscriber: max,
         elapsedMs: Number(process.hrtime.bigint() - group.startedAt) / 1e6,
+        cpuUs: cpu.user + cpu.system,
+        reads: group.reads,
         latency: summarize(group.latenciesUs),
       } satisfies ClientWindow;
     }

@@ -3,9 +3,10 @@
 // process; a load generator process subscribes over loopback. Servers measure their own CPU with
 // process.cpuUsage() over each window. See bench/README.md for what every figure means.
 //
-//   npm run bench fanout                      # about 2.5 minutes
+//   npm run bench fanout                      # about 3 minutes (3 rounds)
 //   node --import tsx bench/fanout/main.ts --quick
-//   node --import tsx bench/fanout/main.ts --profile   # also writes and summarizes Herald's CPU profile
+//   node --import tsx bench/fanout/main.ts --profile   # also profiles each server (see bench/README.md)
+//   node --import tsx bench/fanout/main.ts --heap      # also what one idle connection keeps on the heap
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ import type { MemoryReading, ServerWindow } from './server-harness.js';
 import { fmt, median, ratio, sleep, table } from './stats.js';
 
 type Kind = 'baseline' | 'coalesce' | 'concat' | 'herald' | 'herald-custom';
-type ScenarioName = 'latency' | 'saturation' | 'http';
+type ScenarioName = 'latency' | 'saturation' | 'http' | 'quiet';
 
 const SERVERS: Record<Kind, { label: string; script: string; args: string[] }> = {
   baseline: { label: 'baseline', script: './server-baseline.ts', args: [] },
@@ -46,12 +47,13 @@ const opts = {
   rate: Number(option('rate', '20')),
   burst: Number(option('burst', '8')),
   size: Number(option('size', '100')),
-  rounds: Number(option('rounds', quick ? '1' : '2')),
+  rounds: Number(option('rounds', quick ? '1' : '3')),
   /** Seconds of each measurement window. */
-  latencyWindow: Number(option('latency-seconds', quick ? '3' : '6')),
-  saturationWindow: Number(option('saturation-seconds', quick ? '2' : '3')),
-  httpWindow: Number(option('http-seconds', quick ? '3' : '5')),
-  scenarios: option('scenarios', 'latency,saturation,http').split(',') as ScenarioName[],
+  latencyWindow: Number(option('latency-seconds', quick ? '3' : '4')),
+  saturationWindow: Number(option('saturation-seconds', '2')),
+  httpWindow: Number(option('http-seconds', '3')),
+  quietWindow: Number(option('quiet-seconds', '1.5')),
+  scenarios: option('scenarios', 'latency,saturation,http,quiet').split(',') as ScenarioName[],
   heraldOptions: option('herald-options', ''),
   /** Every n-th subscriber reads the send time out of each event. */
   sampleEvery: Number(option('sample-every', '10')),
@@ -66,6 +68,10 @@ interface Result {
   eventsPerSecond: number;
   /** Share of one core the server used. */
   cpuShare: number;
+  /** Load generator CPU per event received (us). */
+  clientUsPerEvent: number;
+  /** Events per socket read in the load generator. */
+  eventsPerRead: number;
   p50: number;
   p99: number;
   published: number;
@@ -132,8 +138,11 @@ async function measure(
     cpuUsPerPublish: (server.cpuUs * opts.subscribers) / client.received,
     eventsPerSecond: client.received / (client.elapsedMs / 1000),
     cpuShare: server.cpuUs / 1000 / server.elapsedMs,
-    p50: client.latency.p50,
-    p99: client.latency.p99,
+    clientUsPerEvent: client.cpuUs / client.received,
+    eventsPerRead: client.received / client.reads,
+    // No samples: NaN, which comes over IPC (JSON) as null.
+    p50: client.latency.p50 ?? Number.NaN,
+    p99: client.latency.p99 ?? Number.NaN,
     published: server.published,
     received: client.received,
     minPerSubscriber: client.minPerSubscriber,
@@ -147,7 +156,7 @@ function scenarioPlan(active: Active, scenario: ScenarioName, token: string) {
   const { server, port } = active;
   const size = opts.size;
   const plans = {
-    latency: [['rate-start', { rate: opts.rate, size }], 'rate-stop', 1000, opts.latencyWindow],
+    latency: [['rate-start', { rate: opts.rate, size }], 'rate-stop', 500, opts.latencyWindow],
     saturation: [
       ['saturate-start', { burst: opts.burst, size }],
       'saturate-stop',
@@ -155,6 +164,8 @@ function scenarioPlan(active: Active, scenario: ScenarioName, token: string) {
       opts.saturationWindow,
     ],
     http: [['post-start', { port, rate: opts.rate, size, token }], 'post-stop', 1000, opts.httpWindow],
+    // Nothing published: what the server costs with its subscribers connected and idle.
+    quiet: [['count', {}], 'count', 0, opts.quietWindow],
   } as const;
   const [[startOp, params], stopOp, leadMs, seconds] = plans[scenario];
   // Over HTTP the load generator publishes; otherwise the server publishes to itself.
@@ -305,7 +316,7 @@ async function main(): Promise<void> {
         console.log(
           `round ${round + 1} ${scenario.padEnd(10)} ${active.kind.padEnd(8)} ` +
             `${fmt(result.cpuUsPerEvent)} us/event, ${fmt(result.eventsPerSecond)} events/s, ` +
-            `cpu ${fmt(result.cpuShare * 100)}%, p50 ${fmt(result.p50)} ms, p99 ${fmt(result.p99)} ms, ` +
+            `cpu ${fmt(result.cpuShare * 100)}%, loadgen ${fmt(result.clientUsPerEvent)} us/event, ${fmt(result.eventsPerRead)} events/read, p50 ${fmt(result.p50)} ms, p99 ${fmt(result.p99)} ms, ` +
             `per subscriber ${result.minPerSubscriber}..${result.maxPerSubscriber} of ${result.published}` +
             (result.dropped > 0 ? `, ${result.dropped} dropped as slow` : ''),
         );
@@ -364,6 +375,7 @@ function report(results: Map<string, Result[]>, idle: Map<Kind, IdleResult>, sec
     latency: `${opts.subscribers} subs x ${opts.rate} ev/s (IPC)`,
     saturation: `${opts.subscribers} subs, saturation (IPC)`,
     http: `${opts.subscribers} subs x ${opts.rate} ev/s (HTTP POST)`,
+    quiet: `${opts.subscribers} subs, nothing published`,
   };
   for (const scenario of opts.scenarios) {
     for (const kind of opts.servers) {
@@ -383,6 +395,7 @@ function report(results: Map<string, Result[]>, idle: Map<Kind, IdleResult>, sec
           get((r) => r.cpuUsPerEvent, 'coalesce'),
         ),
         fmt(get((r) => r.cpuUsPerPublish)),
+        fmt(get((r) => r.cpuShare * 100)),
         fmt(get((r) => r.eventsPerSecond)),
         fmt(get((r) => r.p50)),
         fmt(p99),
@@ -393,7 +406,11 @@ function report(results: Map<string, Result[]>, idle: Map<Kind, IdleResult>, sec
       ]);
     }
   }
-  console.log(`\n## Fan-out results (${seconds.toFixed(0)} s run; medians of ${opts.rounds} round(s))\n`);
+  const load = loadavg().map((l) => l.toFixed(2));
+  console.log(
+    `\n## Fan-out results (${seconds.toFixed(0)} s run; medians of ${opts.rounds} round(s); ` +
+      `load average at the end ${load.join(' ')})\n`,
+  );
   console.log(
     table(
       [
@@ -403,6 +420,7 @@ function report(results: Map<string, Result[]>, idle: Map<Kind, IdleResult>, sec
         'x baseline',
         'x coalescing',
         'CPU us/publish',
+        'CPU %',
         'events/s',
         'p50 ms',
         'p99 ms',

@@ -2,8 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { asset } from '../../src/http/static-assets.js';
 import { browserUnavailable, type LaunchedBrowser, launchBrowser } from '../support/browser.js';
-import { startHub, type TestHub } from '../support/hub.js';
+import { startHub, type TestHub, token } from '../support/hub.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+
+const CLIENT_PAGE = `<!doctype html><meta charset="utf-8"><title>herald/client</title><script type="module">
+  import { EventSource } from '/herald-client.js';
+  window.got = [];
+  const token = new URLSearchParams(location.search).get('token');
+  const source = new EventSource('/events?topic=inbox/alice', { headers: { Authorization: 'Bearer ' + token } });
+  source.addEventListener('note', (e) => window.got.push(e.data));
+  source.onopen = () => { window.opened = true; };
+</script>`;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>native EventSource</title><script>
   window.got = []; window.opens = 0; window.errors = 0; window.states = [];
@@ -15,7 +24,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>native EventSource</ti
   source.onerror = () => { window.errors++; window.states.push(source.readyState); };
 </script>`;
 
-describe('the native EventSource of a real browser', { skip: browserUnavailable }, () => {
+describe('a real browser against the hub', { skip: browserUnavailable }, () => {
   let hub: TestHub;
   let proxy: TcpProxy;
   let browser: LaunchedBrowser;
@@ -23,7 +32,10 @@ describe('the native EventSource of a real browser', { skip: browserUnavailable 
     hub = await startHub({
       retryMs: 300,
       monitor: false,
-      assets: new Map([['/native.html', asset('text/html; charset=utf-8', PAGE)]]),
+      assets: new Map([
+        ['/native.html', asset('text/html; charset=utf-8', PAGE)],
+        ['/client.html', asset('text/html; charset=utf-8', CLIENT_PAGE)],
+      ]),
     });
     proxy = await startTcpProxy(hub.port);
     browser = await launchBrowser();
@@ -74,6 +86,19 @@ describe('the native EventSource of a real browser', { skip: browserUnavailable 
     assert.equal(new Set(result.got.map((e) => e.id)).size, 6, 'six distinct ids: no duplicate');
     // open, error while reconnecting (CONNECTING), open again
     assert.deepEqual(result.states, [1, 0, 1]);
+    await page.close();
+  });
+
+  it('serves herald/client at /herald-client.js; a page uses it to send a token and get private events', async () => {
+    const page = await browser.newPage();
+    const subscriber = await token({ subscribe: ['inbox/alice'] });
+    await page.goto(`${hub.url}/client.html?token=${subscriber}`);
+    await page.waitForFunction(() => (window as unknown as { opened?: boolean }).opened === true);
+    await hub.publish('inbox/alice', 'for alice only', { type: 'note', private: true });
+    await page.waitForFunction(() => (window as unknown as { got: string[] }).got.length === 1);
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { got: string[] }).got), [
+      'for alice only',
+    ]);
     await page.close();
   });
 });

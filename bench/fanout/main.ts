@@ -369,6 +369,25 @@ function figure(
   return list === undefined ? Number.NaN : median(list.map(pick));
 }
 
+/** Per-round ratios of a figure, `kind` over `base` (each pair taken close together in time). */
+function roundRatios(
+  results: Map<string, Result[]>,
+  scenario: ScenarioName,
+  kind: Kind,
+  base: Kind,
+  pick: (r: Result) => number,
+): number[] {
+  const a = results.get(`${scenario}/${kind}`) ?? [];
+  const b = results.get(`${scenario}/${base}`) ?? [];
+  return a.map((r, i) => pick(r) / (b[i] === undefined ? Number.NaN : pick(b[i]!)));
+}
+
+/** The median of the per-round ratios, as `1.07x`. */
+function pairedRatio(...args: Parameters<typeof roundRatios>): string {
+  const value = median(roundRatios(...args));
+  return Number.isFinite(value) ? `${value.toFixed(2)}x` : '-';
+}
+
 function report(results: Map<string, Result[]>, idle: Map<Kind, IdleResult>, seconds: number): void {
   const rows: string[][] = [];
   const titles: Record<ScenarioName, string> = {
@@ -380,35 +399,26 @@ function report(results: Map<string, Result[]>, idle: Map<Kind, IdleResult>, sec
   for (const scenario of opts.scenarios) {
     for (const kind of opts.servers) {
       const get = (pick: (r: Result) => number, k: Kind = kind) => figure(results, scenario, k, pick);
-      const cpu = get((r) => r.cpuUsPerEvent);
-      const p99 = get((r) => r.p99);
+      const cpu = (r: Result) => r.cpuUsPerEvent;
+      const p99 = (r: Result) => r.p99;
       rows.push([
         titles[scenario],
         SERVERS[kind].label,
-        fmt(cpu),
-        ratio(
-          cpu,
-          get((r) => r.cpuUsPerEvent, 'baseline'),
-        ),
-        ratio(
-          cpu,
-          get((r) => r.cpuUsPerEvent, 'coalesce'),
-        ),
+        fmt(get(cpu)),
+        pairedRatio(results, scenario, kind, 'baseline', cpu),
+        pairedRatio(results, scenario, kind, 'coalesce', cpu),
         fmt(get((r) => r.cpuUsPerPublish)),
         fmt(get((r) => r.cpuShare * 100)),
         fmt(get((r) => r.eventsPerSecond)),
         fmt(get((r) => r.p50)),
-        fmt(p99),
-        ratio(
-          p99,
-          get((r) => r.p99, 'baseline'),
-        ),
+        fmt(get(p99)),
+        pairedRatio(results, scenario, kind, 'baseline', p99),
       ]);
     }
   }
   const load = loadavg().map((l) => l.toFixed(2));
   console.log(
-    `\n## Fan-out results (${seconds.toFixed(0)} s run; medians of ${opts.rounds} round(s); ` +
+    `\n## Fan-out results (${seconds.toFixed(0)} s run; medians of ${opts.rounds} round(s), ratios are medians of per-round ratios; ` +
       `load average at the end ${load.join(' ')})\n`,
   );
   console.log(
@@ -453,24 +463,31 @@ function report(results: Map<string, Result[]>, idle: Map<Kind, IdleResult>, sec
   const verdict = (r: number, limit: number) =>
     !Number.isFinite(r) ? 'not measured' : r <= limit ? 'met' : 'MISSED';
   const lines: string[] = [];
+  // A ratio: the median of the per-round ratios, with their range.
+  const paired = (scenario: ScenarioName, base: Kind, pick: (r: Result) => number) => {
+    const list = roundRatios(results, scenario, 'herald', base, pick);
+    const sorted = [...list].sort((x, y) => x - y);
+    const range = list.length > 1 ? ` (rounds ${sorted[0]!.toFixed(2)} to ${sorted.at(-1)!.toFixed(2)})` : '';
+    return { value: median(list), text: `${median(list).toFixed(2)}x${range}` };
+  };
   if (opts.servers.includes('coalesce')) {
     for (const scenario of ['latency', 'saturation'] as const) {
-      const r =
-        figure(results, scenario, 'herald', (x) => x.cpuUsPerEvent) /
-        figure(results, scenario, 'coalesce', (x) => x.cpuUsPerEvent);
+      const r = paired(scenario, 'coalesce', (x) => x.cpuUsPerEvent);
       lines.push(
-        `CPU per delivered event within 1.1x of the coalescing baseline (${scenario}): ${r.toFixed(2)}x, ${verdict(r, 1.1)}`,
+        `CPU per delivered event within 1.1x of the coalescing baseline (${scenario}): ${r.text}, ${verdict(r.value, 1.1)}`,
       );
     }
   }
   if (opts.servers.includes('baseline')) {
-    const mem = idle.get('herald')!.rssPerConnection / idle.get('baseline')!.rssPerConnection;
+    const base = idle.get('baseline')!;
+    const herald = idle.get('herald')!;
+    const mem = herald.rssPerConnection / base.rssPerConnection;
     lines.push(`idle RSS per connection no more than the baseline's: ${mem.toFixed(2)}x, ${verdict(mem, 1)}`);
-    const p99 =
-      figure(results, 'latency', 'herald', (x) => x.p99) /
-      figure(results, 'latency', 'baseline', (x) => x.p99);
+    const heap = herald.heapPerConnection / base.heapPerConnection;
+    lines.push(`(idle heap per connection: ${heap.toFixed(2)}x the baseline's)`);
+    const p99 = paired('latency', 'baseline', (x) => x.p99);
     lines.push(
-      `p99 no worse than the baseline's at ${opts.subscribers} x ${opts.rate}/s: ${p99.toFixed(2)}x, ${verdict(p99, 1)}`,
+      `p99 no worse than the baseline's at ${opts.subscribers} x ${opts.rate}/s: ${p99.text}, ${verdict(p99.value, 1)}`,
     );
   }
   console.log(`\nTargets:\n${lines.map((l) => `- ${l}`).join('\n')}`);

@@ -73,6 +73,7 @@ export class ParseError extends Error {
 }
 
 const LF = 10;
+const CR = 13;
 const COLON = 58;
 const SPACE = 32;
 const BOM = 0xfeff;
@@ -104,11 +105,14 @@ export function createParser(options: ParserOptions): Parser {
   // The previous chunk ended in CR: a LF starting the next chunk belongs to that line ending.
   let skipLF = false;
 
-  // The event being built. Its data lines are concatenated while the event is small (cheapest: the
-  // engine builds a rope), then kept apart in moreData and joined once at dispatch, so that an event
-  // of any size costs linear time even where concatenation would copy.
+  // The event being built. Its data lines, each followed by LF (so that a line read straight from a
+  // chunk is one slice that takes its LF along), are concatenated while the event is small
+  // (cheapest: the engine builds a rope), then kept apart in moreData and joined once at dispatch,
+  // so that an event of any size costs linear time even where concatenation would copy.
   let firstData = '';
   const moreData: string[] = [];
+  // firstData is the event's one data line without its LF (read by pushData).
+  let firstBare = false;
   let dataCount = 0;
   let dataSize = 0;
   let eventType = '';
@@ -121,6 +125,7 @@ export function createParser(options: ParserOptions): Parser {
 
   function clearEvent(): void {
     firstData = '';
+    firstBare = false;
     if (moreData.length > 0) moreData.length = 0;
     dataCount = 0;
     dataSize = 0;
@@ -174,12 +179,39 @@ export function createParser(options: ParserOptions): Parser {
 
   /** Appends a data line; `size` is the length of the whole line with its line ending. */
   function pushData(value: string, size: number): void {
+    if (dataCount !== 0) {
+      pushLine(`${value}\n`, size);
+      return;
+    }
+    // The first line is kept without its LF, which a lone line (the commonest event) never needs.
     dataSize += size;
     if (dataSize + pendingSize > maxEventSize) overflow(dataSize + pendingSize);
-    if (dataCount === 0) firstData = value;
-    else if (moreData.length === 0 && dataSize < DATA_CONCAT) firstData = `${firstData}\n${value}`;
-    else moreData.push(value);
+    firstData = value;
+    firstBare = true;
+    dataCount = 1;
+  }
+
+  /** Appends a data line's value followed by LF (`size`: as for pushData). */
+  function pushLine(valueLF: string, size: number): void {
+    dataSize += size;
+    if (dataSize + pendingSize > maxEventSize) overflow(dataSize + pendingSize);
+    if (firstBare) {
+      firstData += '\n';
+      firstBare = false;
+    }
+    if (dataCount === 0) firstData = valueLF;
+    else if (moreData.length === 0 && dataSize < DATA_CONCAT) firstData += valueLF;
+    else moreData.push(valueLF);
     dataCount++;
+  }
+
+  /** An event of one data line (`size`: that line's length with its line ending), no data before. */
+  function single(data: string, size: number): void {
+    if (size + pendingSize > maxEventSize) overflow(size + pendingSize);
+    lastEventId = idBuffer;
+    const type = eventType === '' ? 'message' : eventType;
+    eventType = '';
+    onEvent({ type, data, lastEventId });
   }
 
   /** A blank line: commit the last event ID, and dispatch when there is data. */
@@ -189,7 +221,11 @@ export function createParser(options: ParserOptions): Parser {
       eventType = '';
       return;
     }
-    const data = moreData.length === 0 ? firstData : `${firstData}\n${moreData.join('\n')}`;
+    let data = firstData;
+    if (!firstBare) {
+      const all = moreData.length === 0 ? firstData : firstData + moreData.join('');
+      data = all.slice(0, all.length - 1);
+    }
     const type = eventType === '' ? 'message' : eventType;
     clearEvent();
     onEvent({ type, data, lastEventId });
@@ -202,13 +238,7 @@ export function createParser(options: ParserOptions): Parser {
    */
   function line(s: string, start: number, end: number): void {
     const c = s.charCodeAt(start);
-    if (
-      c === 100 &&
-      s.charCodeAt(start + 4) === COLON &&
-      s.charCodeAt(start + 1) === 97 &&
-      s.charCodeAt(start + 2) === 116 &&
-      s.charCodeAt(start + 3) === 97
-    ) {
+    if (c === 100 && isDataField(s, start)) {
       pushData(s.slice(s.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5, end), end - start + 1);
     } else {
       otherLine(s, start, end, c);
@@ -233,8 +263,8 @@ export function createParser(options: ParserOptions): Parser {
     } else if (c === 105) {
       // id:
       if (s.charCodeAt(start + 2) === COLON && s.charCodeAt(start + 1) === 100) {
-        const value = s.slice(s.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3, end);
-        if (value.indexOf('\0') === -1) idBuffer = value;
+        const from = s.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3;
+        if (noNul(s, from, end)) idBuffer = s.slice(from, end);
         return;
       }
     } else if (c === COLON) {
@@ -317,7 +347,21 @@ export function createParser(options: ParserOptions): Parser {
       // No CR in this chunk (the usual case): lines end at each LF.
       while (nextLF !== -1) {
         if (nextLF === pos) dispatch();
-        else line(s, pos, nextLF);
+        else {
+          // line(s, pos, nextLF), written out to catch the commonest event: one data line and its
+          // blank line, dispatched at once.
+          const c = s.charCodeAt(pos);
+          if (c === 100 && isDataField(s, pos)) {
+            const from = s.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5;
+            if (dataCount === 0 && s.charCodeAt(nextLF + 1) === LF) {
+              single(s.slice(from, nextLF), nextLF - pos + 1);
+              nextLF++;
+            } else pushLine(s.slice(from, nextLF + 1), nextLF - pos + 1);
+          } else if (c === 105 && s.charCodeAt(pos + 2) === COLON && s.charCodeAt(pos + 1) === 100) {
+            const from = s.charCodeAt(pos + 3) === SPACE ? pos + 4 : pos + 3;
+            if (noNul(s, from, nextLF)) idBuffer = s.slice(from, nextLF);
+          } else otherLine(s, pos, nextLF, c);
+        }
         pos = nextLF + 1;
         if (gen !== generation) return;
         nextLF = s.indexOf('\n', pos);
@@ -354,6 +398,10 @@ export function createParser(options: ParserOptions): Parser {
   function feed(chunk: Uint8Array | string): void {
     if (failed !== undefined) throw failed;
     if (typeof chunk === 'string') {
+      if (pendingSize > 0 && chunk.length <= 16 && !decoderDirty && !hasLineEnd(chunk)) {
+        keep(chunk);
+        return;
+      }
       if (decoderDirty) {
         // Text after bytes that stopped inside a UTF-8 sequence: that sequence is broken.
         const broken = streamDecoder.decode();
@@ -412,6 +460,32 @@ function primeStreamDecoder(decoder: TextDecoder): void {
   decoder.decode(PRIMER, { stream: true });
 }
 const PRIMER = Uint8Array.of(0x41);
+
+/** Whether the line at `pos` (its first character known to be `d`) starts with `data:`. */
+function isDataField(s: string, pos: number): boolean {
+  return (
+    s.charCodeAt(pos + 4) === COLON &&
+    s.charCodeAt(pos + 1) === 97 &&
+    s.charCodeAt(pos + 2) === 116 &&
+    s.charCodeAt(pos + 3) === 97
+  );
+}
+
+/** Whether `s[start, end)` holds no U+0000 (an ID with one is ignored). */
+function noNul(s: string, start: number, end: number): boolean {
+  if (end - start > 32) return s.slice(start, end).indexOf('\0') === -1;
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) === 0) return false;
+  return true;
+}
+
+/** Whether the short string `s` holds a CR or LF (a loop of charCodeAt beats indexOf on a few characters). */
+function hasLineEnd(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === LF || c === CR) return true;
+  }
+  return false;
+}
 
 function isAsciiDigits(value: string): boolean {
   if (value.length === 0) return false;

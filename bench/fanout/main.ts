@@ -72,6 +72,8 @@ interface Result {
   clientUsPerEvent: number;
   /** Events per socket read in the load generator. */
   eventsPerRead: number;
+  /** Server CPU by thread name (ms). */
+  threads: Record<string, number>;
   p50: number;
   p99: number;
   published: number;
@@ -140,6 +142,7 @@ async function measure(
     cpuShare: server.cpuUs / 1000 / server.elapsedMs,
     clientUsPerEvent: client.cpuUs / client.received,
     eventsPerRead: client.received / client.reads,
+    threads: server.threads,
     // No samples: NaN, which comes over IPC (JSON) as null.
     p50: client.latency.p50 ?? Number.NaN,
     p99: client.latency.p99 ?? Number.NaN,
@@ -318,7 +321,11 @@ async function main(): Promise<void> {
             `${fmt(result.cpuUsPerEvent)} us/event, ${fmt(result.eventsPerSecond)} events/s, ` +
             `cpu ${fmt(result.cpuShare * 100)}%, loadgen ${fmt(result.clientUsPerEvent)} us/event, ${fmt(result.eventsPerRead)} events/read, p50 ${fmt(result.p50)} ms, p99 ${fmt(result.p99)} ms, ` +
             `per subscriber ${result.minPerSubscriber}..${result.maxPerSubscriber} of ${result.published}` +
-            (result.dropped > 0 ? `, ${result.dropped} dropped as slow` : ''),
+            (result.dropped > 0 ? `, ${result.dropped} dropped as slow` : '') +
+            `; threads ${Object.entries(result.threads)
+              .filter(([, ms]) => ms > 0)
+              .map(([name, ms]) => `${name} ${ms} ms`)
+              .join(', ')}`,
         );
       }
     }

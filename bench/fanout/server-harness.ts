@@ -1,6 +1,6 @@
 // What every server process of this benchmark shares: the control channel (IPC), the publishers that
 // run inside the server process (fixed rate, saturation), CPU windows and memory readings.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { Profiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
@@ -33,6 +33,8 @@ export interface ServerWindow {
   published: number;
   delivered: number;
   dropped: number;
+  /** CPU per thread name over the window (ms), where the system says (Linux). */
+  threads: Record<string, number>;
 }
 
 export interface MemoryReading {
@@ -90,6 +92,26 @@ async function stopProfile(file: string): Promise<void> {
   writeFileSync(file, JSON.stringify(profile));
 }
 
+/**
+ * CPU ticks (1/100 s) of each thread of this process by thread name (`node` is the main thread;
+ * `V8 DefaultWorke` are GC and compiler helpers; `libuv-worker` the thread pool). Linux only.
+ */
+function threadTicks(): Record<string, number> {
+  const ticks: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      ticks[name] = (ticks[name] ?? 0) + Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    // Not Linux: no per-thread figures.
+  }
+  return ticks;
+}
+
 /** Answers the orchestrator for `target`; call once the server listens on `port`. */
 export function runHarness(target: Target, port: number): void {
   let seq = 0;
@@ -103,6 +125,7 @@ export function runHarness(target: Target, port: number): void {
     published: 0,
     delivered: 0,
     dropped: 0,
+    threads: threadTicks(),
   };
 
   const publishOne = (size: number): void => {
@@ -196,6 +219,7 @@ export function runHarness(target: Target, port: number): void {
           published: target.published(),
           delivered: target.delivered(),
           dropped: target.dropped(),
+          threads: threadTicks(),
         };
         return true;
       case 'window-end': {
@@ -206,6 +230,9 @@ export function runHarness(target: Target, port: number): void {
           published: target.published() - window.published,
           delivered: target.delivered() - window.delivered,
           dropped: target.dropped() - window.dropped,
+          threads: Object.fromEntries(
+            Object.entries(threadTicks()).map(([name, t]) => [name, (t - (window.threads[name] ?? 0)) * 10]),
+          ),
         } satisfies ServerWindow;
       }
       default:

@@ -6,7 +6,7 @@ import { type NodeHandler, nodeHandler } from './http/node-adapter.js';
 import { createRouter } from './http/router.js';
 import { createHttpServer, DEFAULT_SERVER_TIMEOUTS, listen, type ServerTimeouts } from './http/server.js';
 import { asset, clientBundleAssets, type StaticAsset } from './http/static-assets.js';
-import { keyBytes } from './hub/auth.js';
+import { hubKey } from './hub/auth.js';
 import { Hub, type PublishInput } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 import type { EventLog } from './log/event-log.js';
@@ -104,7 +104,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   for (const [path, file] of monitor?.assets ?? []) assets.set(path, file);
   for (const [path, file] of options.assets ?? []) assets.set(path, file);
   const router = createRouter(core, {
-    jwtKey: options.jwtKey === undefined ? undefined : keyBytes(options.jwtKey),
+    jwtKey: options.jwtKey === undefined ? undefined : hubKey(options.jwtKey),
     cors: new CorsPolicy(options.corsOrigins ?? []),
     assets,
     metrics: createMetrics(core),

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { bearerToken, verifyToken } from '../hub/auth.js';
 import { HeraldError } from '../hub/errors.js';
 import type { Hub } from '../hub/hub.js';
@@ -8,7 +9,7 @@ import { isPublishMediaType, parsePublishBody } from './publish-body.js';
 /** POST /publish: authorize, bound, parse, publish; answers 200 with the new id as text/plain. */
 export async function publishRoute(
   hub: Hub,
-  jwtKey: Uint8Array | undefined,
+  jwtKey: KeyObject | undefined,
   request: HttpRequest,
 ): Promise<HttpReply> {
   const limits = hub.options.limits;

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { HeraldError } from '../hub/errors.js';
 import type { Hub } from '../hub/hub.js';
@@ -8,7 +9,7 @@ import type { StaticAsset } from './static-assets.js';
 import { subscribeRoute } from './subscribe-route.js';
 
 export interface RouterOptions {
-  jwtKey: Uint8Array | undefined;
+  jwtKey: KeyObject | undefined;
   cors: CorsPolicy;
   assets: ReadonlyMap<string, StaticAsset>;
   metrics: Registry;

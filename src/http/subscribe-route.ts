@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { bearerToken, verifyToken } from '../hub/auth.js';
 import { HeraldError } from '../hub/errors.js';
 import type { Hub } from '../hub/hub.js';
@@ -62,7 +63,7 @@ function resumePoint(request: HttpRequest): string | undefined {
 /** GET /events: authorize, bound, then open a stream (or a long-poll response). */
 export async function subscribeRoute(
   hub: Hub,
-  jwtKey: Uint8Array | undefined,
+  jwtKey: KeyObject | undefined,
   request: HttpRequest,
 ): Promise<HttpReply> {
   if (isNavigation(request)) return plain(302, '', { location: '/' });
@@ -89,6 +90,8 @@ export async function subscribeRoute(
   }
   const lastEventId = resumePoint(request);
   const poll = wantsPoll(request);
+  // Captured alone: the stream must not keep the whole request (URL, headers) alive for hours.
+  const client = request.client;
   return {
     kind: 'stream',
     headers: EVENT_STREAM_HEADERS,

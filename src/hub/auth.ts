@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { HeraldError } from './errors.js';
 import { parseSelector, type TopicSelector } from './topic-selector.js';
@@ -12,6 +13,14 @@ export interface HeraldClaims {
 }
 
 const MAX_TOKEN_LENGTH = 8192;
+
+/** An HS256 key: raw bytes, or a KeyObject made once (verifying then skips re-importing the key). */
+export type SecretKey = Uint8Array | KeyObject;
+
+/** The hub's verification key, imported once. */
+export function hubKey(key: string | Uint8Array): KeyObject {
+  return createSecretKey(keyBytes(key));
+}
 
 /** Turns a key given as text into HS256 key bytes. */
 export function keyBytes(key: string | Uint8Array): Uint8Array {
@@ -33,7 +42,7 @@ function selectorList(value: unknown, field: string): TopicSelector[] {
 }
 
 /** Verifies a bearer token and returns its Herald claims, or throws a 401 HeraldError with the reason. */
-export async function verifyToken(token: string, key: Uint8Array): Promise<HeraldClaims> {
+export async function verifyToken(token: string, key: SecretKey): Promise<HeraldClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw new HeraldError(401, 'invalid token: too long');
   let payload: Record<string, unknown>;
   try {
@@ -73,7 +82,7 @@ export interface MintOptions {
 }
 
 /** Mints an HS256 token carrying Herald claims. */
-export async function mintToken(key: Uint8Array, options: MintOptions): Promise<string> {
+export async function mintToken(key: SecretKey, options: MintOptions): Promise<string> {
   for (const s of [...(options.publish ?? []), ...(options.subscribe ?? [])]) parseSelector(s);
   const herald: Record<string, string[]> = {};
   if (options.publish?.length) herald.publish = options.publish;

@@ -28,7 +28,7 @@ export interface CollectorOptions {
   /** Busiest topic selectors listed in each snapshot. */
   topTopics: number;
   /** Reads the machine and the process; replace it to inject readings (tests) or other sources. */
-  sample?: () => SystemSample | Promise<SystemSample>;
+  sample?: (watched: boolean) => SystemSample | Promise<SystemSample>;
   /** Where errors of a tick go. */
   onError?: (error: unknown) => void;
 }
@@ -49,12 +49,15 @@ export interface MonitorHistory {
   warnings: ThresholdEvent[];
 }
 
-/** The default sampler: OS readings plus, on Linux, the busiest processes (one /proc pass per tick). */
-export function defaultSampler(topProcesses: number): () => Promise<SystemSample> {
+/**
+ * The default sampler: OS readings plus, on Linux, the busiest processes (one /proc pass per tick,
+ * and none while nobody watches `$SYS/`: the list only matters live, the charts keep no processes).
+ */
+export function defaultSampler(topProcesses: number): (watched: boolean) => Promise<SystemSample> {
   const system = new SystemStats();
   const top = topProcesses > 0 ? new ProcessTop(topProcesses) : undefined;
-  return async () => {
-    const list = await top?.sample();
+  return async (watched) => {
+    const list = watched ? await top?.sample() : undefined;
     const sample: SystemSample = system.read();
     if (list !== undefined) sample.top = list;
     return sample;
@@ -68,7 +71,7 @@ export function defaultSampler(topProcesses: number): () => Promise<SystemSample
 export class Collector {
   readonly options: CollectorOptions;
   readonly #hub: Hub;
-  readonly #sample: () => SystemSample | Promise<SystemSample>;
+  readonly #sample: (watched: boolean) => SystemSample | Promise<SystemSample>;
   readonly #rates: RateMeter;
   readonly #watcher: ThresholdWatcher;
   readonly #snapshots: HistoryRing<StatsSnapshot>;
@@ -108,7 +111,7 @@ export class Collector {
   async tick(): Promise<StatsSnapshot | undefined> {
     this.#ticking = true;
     try {
-      const sample = await this.#sample();
+      const sample = await this.#sample(this.#watched());
       if (this.#stopped || this.#hub.closing) return undefined;
       const snapshot = this.#snapshot(sample);
       const events = this.#watcher.evaluate(snapshot);
@@ -132,6 +135,12 @@ export class Collector {
     } finally {
       this.#ticking = false;
     }
+  }
+
+  /** Is any stream subscribed to a system topic? (Reads the per-selector counts, not connections.) */
+  #watched(): boolean {
+    for (const selector of this.#hub.topicCounts().keys()) if (selector.startsWith('$')) return true;
+    return false;
   }
 
   /** Recent snapshots and warnings, for a page's charts to start full. */

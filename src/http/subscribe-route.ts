@@ -39,6 +39,22 @@ function shed(hub: Hub, request: HttpRequest, status: number, reason: string): H
   return refuse(status, reason, { 'retry-after': String(Math.ceil(retry / 1000)) });
 }
 
+// Parsed selectors are immutable, so streams asking for the same ones share them (bounded cache).
+const selectorCache = new Map<string, TopicSelector>();
+const SELECTOR_CACHE_SIZE = 10_000;
+
+function cachedSelector(text: string): TopicSelector {
+  let selector = selectorCache.get(text);
+  if (selector === undefined) {
+    selector = parseSelector(text);
+    if (selectorCache.size >= SELECTOR_CACHE_SIZE) selectorCache.clear();
+    selectorCache.set(text, selector);
+  }
+  return selector;
+}
+
+const NO_SELECTORS: readonly TopicSelector[] = Object.freeze([]);
+
 function parseSelectors(hub: Hub, request: HttpRequest): TopicSelector[] {
   const texts = request.url.searchParams.getAll('topic');
   if (texts.length === 0) throw new HeraldError(400, 'at least one topic= query parameter is required');
@@ -46,7 +62,7 @@ function parseSelectors(hub: Hub, request: HttpRequest): TopicSelector[] {
   if (texts.length > max)
     throw new HeraldError(400, `at most ${max} topics per subscription (maxTopicsPerSubscription)`);
   try {
-    return [...new Set(texts)].map((text) => parseSelector(text));
+    return [...new Set(texts)].map(cachedSelector);
   } catch (error) {
     if (error instanceof TopicError) throw new HeraldError(400, error.message);
     throw error;
@@ -70,7 +86,7 @@ export async function subscribeRoute(
   const selectors = parseSelectors(hub, request);
   const token =
     bearerToken(request.header('authorization')) ?? request.url.searchParams.get('access_token') ?? undefined;
-  let privateSelectors: readonly TopicSelector[] = [];
+  let privateSelectors = NO_SELECTORS;
   if (token !== undefined) {
     if (jwtKey === undefined)
       throw new HeraldError(401, 'this hub has no JWT key, so it cannot accept subscriber tokens');
@@ -100,7 +116,7 @@ export async function subscribeRoute(
         selectors,
         privateSelectors,
         lastEventId,
-        client: request.client,
+        client,
         poll,
       });
       return () => hub.closeSession(session, 'gone');

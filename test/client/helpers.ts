@@ -79,8 +79,9 @@ export function stream(
   res.flushHeaders();
   if (text !== '') res.write(text);
   if (then === 'end') res.end();
-  // Let the bytes leave before the socket is torn down, so the client sees them, then a broken stream.
-  else if (then === 'drop') setTimeout(() => res.socket?.destroy(), 20);
+  // A broken stream: the connection closes with the response unfinished. A FIN, not a destroy: a
+  // reset can make the client's kernel discard bytes it has received but not yet read (seen as a flake).
+  else if (then === 'drop') setTimeout(() => res.socket?.end(), 20);
 }
 
 /** Answers with a status and no event stream. */

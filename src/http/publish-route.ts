@@ -63,7 +63,7 @@ export async function publishRoute(
       );
     }
   }
-  const { id } = await hub.publish(event);
+  const { id } = await hub.append(event);
   return plain(200, id);
 }
 

@@ -171,8 +171,13 @@ export class Hub {
 
   /** Publishes one event; resolves with its id once the log has stored it. */
   async publish(input: PublishInput): Promise<{ id: string }> {
+    return this.append(this.validate(input));
+  }
+
+  /** Appends an event that `validate` already returned (the HTTP route checks claims in between). */
+  async append(event: NewEvent): Promise<{ id: string }> {
     if (this.#closing) throw new HeraldError(503, 'the hub is shutting down');
-    const stored = await this.log.append(this.validate(input));
+    const stored = await this.log.append(event);
     return { id: stored.id };
   }
 

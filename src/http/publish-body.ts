@@ -8,10 +8,12 @@ function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Is this a body `parsePublishBody` can read? */
-export function isPublishMediaType(contentType: string | null): boolean {
+/** Refuses (415, with the reason) a body `parsePublishBody` cannot read, before it is read. */
+export function checkPublishMediaType(contentType: string | null): void {
   const type = mediaType(contentType);
-  return type === MEDIA_FORM || type === MEDIA_JSON;
+  if (type !== MEDIA_FORM && type !== MEDIA_JSON) {
+    throw new HeraldError(415, `unsupported Content-Type "${type}": use ${MEDIA_FORM} or ${MEDIA_JSON}`);
+  }
 }
 
 function parseRetry(value: unknown): number | undefined {
@@ -38,43 +40,45 @@ function optionalString(value: unknown, field: string): string | undefined {
   return value;
 }
 
+function parseForm(body: Buffer): PublishInput {
+  const form = new URLSearchParams(body.toString('utf8'));
+  return {
+    topics: form.getAll('topic'),
+    data: form.get('data') ?? '',
+    type: optionalString(form.get('type'), 'type'),
+    retry: parseRetry(form.get('retry') ?? undefined),
+    private: parsePrivate(form.get('private') ?? undefined),
+  };
+}
+
+function parseJson(body: Buffer): PublishInput {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new HeraldError(400, `body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HeraldError(400, 'JSON body must be an object like {"topic": "a/b", "data": ...}');
+  }
+  const o = value as Record<string, unknown>;
+  const topic = o.topic;
+  if (!(typeof topic === 'string' || (Array.isArray(topic) && topic.every((t) => typeof t === 'string')))) {
+    throw new HeraldError(400, 'topic must be a string or an array of strings');
+  }
+  // Any JSON value is accepted as data and sent as its JSON text; a string is sent as is.
+  const data = o.data === undefined ? '' : typeof o.data === 'string' ? o.data : JSON.stringify(o.data);
+  return {
+    topics: topic,
+    data,
+    type: optionalString(o.type, 'type'),
+    retry: parseRetry(o.retry),
+    private: parsePrivate(o.private),
+  };
+}
+
 /** Reads a publish request body (form or JSON, per DESIGN) into a PublishInput. Throws 400/415. */
 export function parsePublishBody(contentType: string | null, body: Buffer): PublishInput {
-  const type = mediaType(contentType);
-  if (type === MEDIA_FORM) {
-    const form = new URLSearchParams(body.toString('utf8'));
-    return {
-      topics: form.getAll('topic'),
-      data: form.get('data') ?? '',
-      type: optionalString(form.get('type'), 'type'),
-      retry: parseRetry(form.get('retry') ?? undefined),
-      private: parsePrivate(form.get('private') ?? undefined),
-    };
-  }
-  if (type === MEDIA_JSON) {
-    let value: unknown;
-    try {
-      value = JSON.parse(body.toString('utf8'));
-    } catch (error) {
-      throw new HeraldError(400, `body is not valid JSON: ${(error as Error).message}`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new HeraldError(400, 'JSON body must be an object like {"topic": "a/b", "data": ...}');
-    }
-    const o = value as Record<string, unknown>;
-    const topic = o.topic;
-    if (!(typeof topic === 'string' || (Array.isArray(topic) && topic.every((t) => typeof t === 'string')))) {
-      throw new HeraldError(400, 'topic must be a string or an array of strings');
-    }
-    // Any JSON value is accepted as data and sent as its JSON text; a string is sent as is.
-    const data = o.data === undefined ? '' : typeof o.data === 'string' ? o.data : JSON.stringify(o.data);
-    return {
-      topics: topic,
-      data,
-      type: optionalString(o.type, 'type'),
-      retry: parseRetry(o.retry),
-      private: parsePrivate(o.private),
-    };
-  }
-  throw new HeraldError(415, `unsupported Content-Type "${type}": use ${MEDIA_FORM} or ${MEDIA_JSON}`);
+  checkPublishMediaType(contentType);
+  return mediaType(contentType) === MEDIA_FORM ? parseForm(body) : parseJson(body);
 }

@@ -4,7 +4,7 @@ import { HeraldError } from '../hub/errors.js';
 import type { Hub } from '../hub/hub.js';
 import { anySelectorMatches, type TopicSelector } from '../hub/topic-selector.js';
 import { type HttpReply, type HttpRequest, plain } from './exchange.js';
-import { isPublishMediaType, parsePublishBody } from './publish-body.js';
+import { checkPublishMediaType, parsePublishBody } from './publish-body.js';
 
 /** POST /publish: authorize, bound, parse, publish; answers 200 with the new id as text/plain. */
 export async function publishRoute(
@@ -39,9 +39,7 @@ export async function publishRoute(
     );
   }
   const claims = await verifyToken(token, jwtKey);
-  if (!isPublishMediaType(request.header('content-type'))) {
-    parsePublishBody(request.header('content-type'), Buffer.alloc(0)); // throws the 415 with its reason
-  }
+  checkPublishMediaType(request.header('content-type'));
   const length = Number(request.header('content-length') ?? '0');
   if (length > limits.maxPublishBodyBytes) {
     throw new HeraldError(

@@ -4,7 +4,13 @@ import { HeraldError } from './errors.js';
 import { ClientCounters, type Limits } from './limits.js';
 import { Session, type Sink } from './session.js';
 import { TopicIndex } from './topic-index.js';
-import { anySelectorMatches, parseTopic, TopicError, type TopicSelector } from './topic-selector.js';
+import {
+  anySelectorMatches,
+  anySelectorMatchesSplit,
+  parseTopic,
+  TopicError,
+  type TopicSelector,
+} from './topic-selector.js';
 
 /** What `hub.publish` takes. */
 export interface PublishInput {
@@ -86,6 +92,7 @@ export class Hub {
   #flushScheduled = false;
   #round = 0;
   #event: StoredEvent | undefined;
+  #segments: readonly (readonly string[])[] = [];
   #closing = false;
   readonly #untail: () => void;
   readonly #tick: NodeJS.Timeout;
@@ -185,7 +192,10 @@ export class Hub {
     this.counters.eventsPublished++;
     this.#round++;
     this.#event = event;
-    for (const topic of event.topics) this.#index.forEachMatch(topic.split('/'), this.#visit);
+    // Split once per event, for the index walk and for every private-event check.
+    const segments = event.topics.map((topic) => topic.split('/'));
+    this.#segments = segments;
+    for (const topic of segments) this.#index.forEachMatch(topic, this.#visit);
     this.#event = undefined;
   }
 
@@ -194,7 +204,7 @@ export class Hub {
     const event = this.#event!;
     if (session.round === this.#round) return;
     session.round = this.#round;
-    if (event.private && !anySelectorMatches(session.privateSelectors, event.topics)) return;
+    if (event.private && !anySelectorMatchesSplit(session.privateSelectors, this.#segments)) return;
     if (session.state === 'live') {
       session.enqueue(event.wire);
       session.pendingEvents++;

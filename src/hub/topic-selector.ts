@@ -73,11 +73,21 @@ export function selectorMatches(selector: TopicSelector, topic: readonly string[
   return sel.length === topic.length;
 }
 
-/** Does any of the selectors match any of the topics? */
-export function anySelectorMatches(selectors: readonly TopicSelector[], topics: readonly string[]): boolean {
-  for (const topic of topics) {
-    const segments = topic.split('/');
+/** Does any of the selectors match any of the topics (each already split into segments)? */
+export function anySelectorMatchesSplit(
+  selectors: readonly TopicSelector[],
+  topics: readonly (readonly string[])[],
+): boolean {
+  for (const segments of topics) {
     for (const selector of selectors) if (selectorMatches(selector, segments)) return true;
   }
   return false;
+}
+
+/** Does any of the selectors match any of the topics? */
+export function anySelectorMatches(selectors: readonly TopicSelector[], topics: readonly string[]): boolean {
+  return anySelectorMatchesSplit(
+    selectors,
+    topics.map((topic) => topic.split('/')),
+  );
 }

@@ -1,4 +1,5 @@
 import type { EventLog, NewEvent, StoredEvent } from '../log/event-log.js';
+import { type Outgoing, WireCache } from './wire-cache.js';
 import { encodeEventBytes } from '../protocol/encode.js';
 import { HeraldError } from './errors.js';
 import { ClientCounters, type Limits } from './limits.js';
@@ -88,10 +89,11 @@ export class Hub {
   readonly #sessions = new Set<Session>();
   readonly #index = new TopicIndex<Session>();
   readonly #pollSessions = new Set<Session>();
+  readonly #wires = new WireCache();
   #dirty: Session[] = [];
   #flushScheduled = false;
   #round = 0;
-  #event: StoredEvent | undefined;
+  #event: Outgoing | undefined;
   #segments: readonly (readonly string[])[] = [];
   #closing = false;
   readonly #untail: () => void;
@@ -102,7 +104,7 @@ export class Hub {
   constructor(options: HubCoreOptions) {
     this.options = options;
     this.log = options.log;
-    this.#untail = this.log.tail((event) => this.#fanOut(event));
+    this.#untail = this.log.tail({ event: (event) => this.#fanOut(this.#wires.encode(event)) });
     // One timer each for the whole hub, never one per connection.
     this.#tick = setInterval(() => this.clients.newWindow(), 1000).unref();
     this.#heartbeat = setInterval(() => this.#beat(), Math.max(250, options.heartbeatMs / 2)).unref();
@@ -171,8 +173,6 @@ export class Hub {
       type: input.type,
       retry: input.retry,
       private: input.private === true,
-      // The hub's own system topics are live snapshots, not history.
-      transient: list.every((topic) => topic.startsWith('$')),
     };
   }
 
@@ -184,11 +184,16 @@ export class Hub {
   /** Appends an event that `validate` already returned (the HTTP route checks claims in between). */
   async append(event: NewEvent): Promise<{ id: string }> {
     if (this.#closing) throw new HeraldError(503, 'the hub is shutting down');
+    // The hub's own system topics are live snapshots, not history: they bypass the log.
+    if (event.topics.every((topic) => topic.startsWith('$'))) {
+      this.#fanOut(WireCache.transient(event));
+      return { id: await this.log.head() };
+    }
     const stored = await this.log.append(event);
     return { id: stored.id };
   }
 
-  #fanOut(event: StoredEvent): void {
+  #fanOut(event: Outgoing): void {
     this.counters.eventsPublished++;
     this.#round++;
     this.#event = event;
@@ -323,7 +328,7 @@ export class Hub {
     session.held = undefined;
     session.state = 'live';
     for (const event of held) {
-      if (event.transient || this.log.compareIds(event.id, cursor) > 0) {
+      if (event.id === undefined || this.log.compareIds(event.id, cursor) > 0) {
         session.enqueue(event.wire);
         session.pendingEvents++;
       }
@@ -343,7 +348,7 @@ export class Hub {
       if (session.closed) return cursor;
       if (page === 0 && result.gap) session.enqueue(gapEvent(lastEventId));
       for (const event of result.events) {
-        session.enqueue(event.wire);
+        session.enqueue(this.#wires.wireOf(event));
         session.pendingEvents++;
         lastSent = event.id;
       }

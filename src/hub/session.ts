@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../log/event-log.js';
+import type { Outgoing } from './wire-cache.js';
 import type { TopicSelector } from './topic-selector.js';
 
 /** Where a session's bytes go: a node:http response, a Fetch ReadableStream, a test double. */
@@ -39,7 +39,7 @@ export class Session {
   /** Queued in the hub's dirty list for this tick. */
   dirty = false;
   /** Live events that arrived while the replay was being read; delivered after it, without duplicates. */
-  held: StoredEvent[] | undefined = [];
+  held: Outgoing[] | undefined = [];
   heldBytes = 0;
   /** Last fan-out round that visited this session, so an event with several topics is delivered once. */
   round = 0;

@@ -1,4 +1,4 @@
-/** What a publisher hands to the log: everything but the id, which the log assigns. */
+/** What a publisher hands to the log: everything but the id and time, which the log assigns. */
 export interface NewEvent {
   /** One or more topics (`/`-separated paths). */
   readonly topics: readonly string[];
@@ -7,20 +7,14 @@ export interface NewEvent {
   readonly retry?: number;
   /** Private events reach only subscribers authorized for one of their topics. */
   readonly private: boolean;
-  /**
-   * Delivered live but not kept for replay, and written without `id:` so that it never moves a
-   * client's resume point. The hub marks its own `$SYS/` snapshots so: they would otherwise crowd
-   * the publishers' events out of a bounded history.
-   */
-  readonly transient?: boolean;
 }
 
-/** An event once stored: it has its id and its wire bytes, encoded once for every socket. */
+/** An event once stored. The log keeps events, not wire bytes: the hub encodes each event once. */
 export interface StoredEvent extends NewEvent {
-  /** Opaque, strictly increasing in log order. A transient event has the id of the event before it. */
+  /** Opaque, strictly increasing in log order (across every hub sharing the log). */
   readonly id: string;
-  /** The event as event-stream bytes, `id:` included. Written unchanged to every subscriber. */
-  readonly wire: Buffer;
+  /** When the log stored it (ms since the Unix epoch); retention by age uses it. */
+  readonly time: number;
 }
 
 /** The answer to a replay request. */
@@ -35,14 +29,49 @@ export interface ReadResult {
   readonly cursor: string;
 }
 
-export type TailListener = (event: StoredEvent) => void;
+/** What the tail reports, in log order. */
+export interface TailListener {
+  /** An event appended by anyone sharing the log (this process included). */
+  event(event: StoredEvent): void;
+  /**
+   * The log lost continuity: events after `lastId` may never be delivered (a shared store restarted
+   * empty, or went back in time). Delivery goes on from `head`; subscribers must be told.
+   */
+  gap?(lastId: string, head: string): void;
+}
+
+/** Retention every log applies (each bound optional; the oldest events go first). */
+export interface Retention {
+  /** Most events kept for replay. */
+  maxEvents?: number;
+  /** Most bytes kept for replay (counted as the log stores them). */
+  maxBytes?: number;
+  /** Events older than this (ms) are dropped. */
+  maxAgeMs?: number;
+}
+
+/**
+ * The store could not take or serve the request now (unreachable, timed out, locked). The hub turns
+ * it into a "try again later" refusal; nothing was acknowledged.
+ */
+export class LogUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LogUnavailableError';
+  }
+}
 
 /**
  * The event log every event goes through, in every mode: it assigns ids, keeps history for
- * replay, and feeds the hub's fan-out through its tail. Memory, SQLite and Redis implement it.
+ * replay, and feeds the hub's fan-out through its tail. Memory, SQLite and Redis implement it, and
+ * `test/log/conformance.ts` holds each of them to the same rules.
  */
 export interface EventLog {
-  /** Stores the event and resolves once it is stored; the tail delivers it to listeners in log order. */
+  /**
+   * Stores the event; resolves once it is durable at the store's level (the publish is then
+   * acknowledged). Rejects with LogUnavailableError when the store cannot take it now. The tail
+   * delivers the event to listeners in log order, before or after this resolves.
+   */
   append(event: NewEvent): Promise<StoredEvent>;
   /** Events after `afterId` (exclusive) that pass `filter`, oldest first. */
   readAfter(afterId: string, filter: (event: StoredEvent) => boolean, limit: number): Promise<ReadResult>;
@@ -50,10 +79,10 @@ export interface EventLog {
   head(): Promise<string>;
   /** Orders two ids of this log: negative, zero or positive, like a sort comparator. */
   compareIds(a: string, b: string): number;
-  /** Calls `listener` with every event appended from now on, in log order. Returns an unsubscribe function. */
+  /** Reports every event appended from now on, in log order. Returns an unsubscribe function. */
   tail(listener: TailListener): () => void;
-  /** Retained history, for stats. */
+  /** Retained history, for stats (may be an estimate for a shared store). */
   size(): { events: number; bytes: number };
-  /** Flushes and releases resources. */
+  /** Flushes and releases resources; pending appends settle first. */
   close(): Promise<void>;
 }

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { encodeEventBytes } from '../protocol/encode.js';
-import type { EventLog, NewEvent, ReadResult, StoredEvent, TailListener } from './event-log.js';
+import type { EventLog, NewEvent, ReadResult, Retention, StoredEvent, TailListener } from './event-log.js';
 
-export interface MemoryLogOptions {
-  /** Most events kept for replay. */
-  maxEvents?: number;
-  /** Most bytes (of encoded events) kept for replay. */
-  maxBytes?: number;
-}
+export type MemoryLogOptions = Retention;
 
 export const MEMORY_LOG_DEFAULTS = { maxEvents: 10_000, maxBytes: 64 * 1024 * 1024 } as const;
+
+/** What an event costs the history: its data, topics and type, plus a fixed overhead. */
+export function storedSize(event: NewEvent): number {
+  let bytes = 64 + Buffer.byteLength(event.data) + (event.type?.length ?? 0);
+  for (const topic of event.topics) bytes += topic.length;
+  return bytes;
+}
 
 /**
  * The embedded default log: a bounded history in one process. Ids are `<epoch>-<seq>`; the epoch
@@ -20,8 +21,10 @@ export class MemoryLog implements EventLog {
   readonly #epoch = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   readonly #maxEvents: number;
   readonly #maxBytes: number;
+  readonly #maxAgeMs: number;
   // Retained events: #events[#start + i] has seq #firstSeq + i. Compacted lazily to keep shifts O(1).
   #events: StoredEvent[] = [];
+  #sizes: number[] = [];
   #start = 0;
   #firstSeq = 1;
   #nextSeq = 1;
@@ -32,52 +35,51 @@ export class MemoryLog implements EventLog {
   constructor(options: MemoryLogOptions = {}) {
     this.#maxEvents = options.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents;
     this.#maxBytes = options.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes;
-    if (!(this.#maxEvents >= 0) || !(this.#maxBytes >= 0))
+    this.#maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
+    if (!(this.#maxEvents >= 0) || !(this.#maxBytes >= 0) || !(this.#maxAgeMs >= 0))
       throw new RangeError('history limits must be >= 0');
   }
 
   async append(event: NewEvent): Promise<StoredEvent> {
-    if (this.#closed) throw new Error('the log is closed');
     return this.appendNow(event);
   }
 
   /** Synchronous append: the memory log needs no I/O. */
   appendNow(event: NewEvent): StoredEvent {
-    if (event.transient) {
-      const wire = encodeEventBytes({ data: event.data, type: event.type, retry: event.retry });
-      const passing: StoredEvent = { ...event, id: this.headNow(), wire };
-      for (const listener of this.#listeners) listener(passing);
-      return passing;
-    }
-    const id = `${this.#epoch}-${this.#nextSeq++}`;
-    const wire = encodeEventBytes({ id, data: event.data, type: event.type, retry: event.retry });
+    if (this.#closed) throw new Error('the log is closed');
     const stored: StoredEvent = {
-      id,
+      id: `${this.#epoch}-${this.#nextSeq++}`,
       topics: event.topics,
       data: event.data,
       type: event.type,
       retry: event.retry,
       private: event.private,
-      wire,
+      time: Date.now(),
     };
+    const size = storedSize(stored);
     this.#events.push(stored);
-    this.#bytes += wire.length;
-    this.#evict();
-    for (const listener of this.#listeners) listener(stored);
+    this.#sizes.push(size);
+    this.#bytes += size;
+    this.#evict(stored.time);
+    for (const listener of this.#listeners) listener.event(stored);
     return stored;
   }
 
-  #evict(): void {
-    while (this.#events.length - this.#start > this.#maxEvents || this.#bytes > this.#maxBytes) {
+  #evict(now: number): void {
+    const oldestAllowed = now - this.#maxAgeMs;
+    for (;;) {
       const oldest = this.#events[this.#start];
       if (oldest === undefined) break;
-      this.#bytes -= oldest.wire.length;
+      const over = this.#events.length - this.#start > this.#maxEvents || this.#bytes > this.#maxBytes;
+      if (!over && oldest.time >= oldestAllowed) break;
+      this.#bytes -= this.#sizes[this.#start]!;
       this.#events[this.#start] = undefined as unknown as StoredEvent;
       this.#start++;
       this.#firstSeq++;
     }
     if (this.#start > 1024 && this.#start * 2 > this.#events.length) {
       this.#events = this.#events.slice(this.#start);
+      this.#sizes = this.#sizes.slice(this.#start);
       this.#start = 0;
     }
   }
@@ -96,6 +98,7 @@ export class MemoryLog implements EventLog {
     filter: (event: StoredEvent) => boolean,
     limit: number,
   ): Promise<ReadResult> {
+    if (this.#maxAgeMs !== Number.POSITIVE_INFINITY) this.#evict(Date.now());
     const seq = this.#seqOf(afterId);
     const lastSeq = this.#nextSeq - 1;
     // Unknown, from the future, or older than what is retained: say so and replay all that is kept.

@@ -8,10 +8,15 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 /** Where Chromium lives; override with HERALD_CHROMIUM. */
 export const chromiumPath = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Why browser tests cannot run here (no Chromium), or undefined when they can. Pass as `skip`. */
+/**
+ * Why browser tests cannot run here (no Chromium), or undefined when they can. Pass as `skip`.
+ * Under CI (which installs Chromium) a missing browser is a failure, never a silent skip.
+ */
 export const browserUnavailable: string | undefined = existsSync(chromiumPath)
   ? undefined
   : `no Chromium at ${chromiumPath} (set HERALD_CHROMIUM)`;
+if (browserUnavailable !== undefined && process.env.CI)
+  throw new Error(`${browserUnavailable}: .ci/run installs it (apt-get install chromium)`);
 
 const ARGS = [
   '--headless',

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { JwtAuthorizer } from './auth/jwt.js';
 import { CorsPolicy } from './http/cors.js';
 import { type FetchHandler, fetchHandler } from './http/fetch-adapter.js';
 import { createMetrics } from './http/metrics.js';
@@ -6,7 +7,6 @@ import { type NodeHandler, nodeHandler } from './http/node-adapter.js';
 import { createRouter } from './http/router.js';
 import { createHttpServer, DEFAULT_SERVER_TIMEOUTS, listen, type ServerTimeouts } from './http/server.js';
 import { asset, clientBundleAssets, type StaticAsset } from './http/static-assets.js';
-import { hubKey } from './hub/auth.js';
 import { Hub, type PublishInput } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 import type { EventLog } from './log/event-log.js';
@@ -104,7 +104,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   for (const [path, file] of monitor?.assets ?? []) assets.set(path, file);
   for (const [path, file] of options.assets ?? []) assets.set(path, file);
   const router = createRouter(core, {
-    jwtKey: options.jwtKey === undefined ? undefined : hubKey(options.jwtKey),
+    authorizer: options.jwtKey === undefined ? undefined : new JwtAuthorizer(options.jwtKey),
     cors: new CorsPolicy(options.corsOrigins ?? []),
     assets,
     metrics: createMetrics(core),

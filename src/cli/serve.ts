@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { keyBytes, mintToken } from '../auth/jwt.js';
 import { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions } from '../create-hub.js';
-import { keyBytes, mintToken } from '../hub/auth.js';
 import type { Limits } from '../hub/limits.js';
 import { CliError, usageError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './log.js';

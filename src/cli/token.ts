@@ -1,6 +1,7 @@
 /** `herald token`: mints an HS256 JWT with Herald claims, signed with the hub's key. */
-import { keyBytes, mintToken, parseDuration } from '../hub/auth.js';
+import { keyBytes, mintToken } from '../auth/jwt.js';
 import { parseSelector, TopicError } from '../hub/topic-selector.js';
+import { parseDuration } from './duration.js';
 import { usageError } from './errors.js';
 import type { Args, CommandSpec } from './options.js';
 

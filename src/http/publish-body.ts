@@ -1,5 +1,5 @@
-import { HeraldError } from '../hub/errors.js';
 import type { PublishInput } from '../hub/hub.js';
+import { HeraldError } from '../hub/refusal.js';
 
 const MEDIA_FORM = 'application/x-www-form-urlencoded';
 const MEDIA_JSON = 'application/json';
@@ -12,7 +12,10 @@ function mediaType(contentType: string | null): string {
 export function checkPublishMediaType(contentType: string | null): void {
   const type = mediaType(contentType);
   if (type !== MEDIA_FORM && type !== MEDIA_JSON) {
-    throw new HeraldError(415, `unsupported Content-Type "${type}": use ${MEDIA_FORM} or ${MEDIA_JSON}`);
+    throw new HeraldError(
+      'unsupported-media',
+      `unsupported Content-Type "${type}": use ${MEDIA_FORM} or ${MEDIA_JSON}`,
+    );
   }
 }
 
@@ -20,7 +23,7 @@ function parseRetry(value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   if (typeof value === 'string' && /^\d{1,10}$/.test(value)) return Number(value);
-  throw new HeraldError(400, 'retry must be a non-negative integer (milliseconds)');
+  throw new HeraldError('invalid', 'retry must be a non-negative integer (milliseconds)');
 }
 
 function parsePrivate(value: unknown): boolean {
@@ -31,12 +34,12 @@ function parsePrivate(value: unknown): boolean {
     if (v === 'on' || v === 'true' || v === '1') return true;
     if (v === 'false' || v === '0' || v === 'off') return false;
   }
-  throw new HeraldError(400, 'private must be true or false');
+  throw new HeraldError('invalid', 'private must be true or false');
 }
 
 function optionalString(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw new HeraldError(400, `${field} must be a string`);
+  if (typeof value !== 'string') throw new HeraldError('invalid', `${field} must be a string`);
   return value;
 }
 
@@ -56,15 +59,15 @@ function parseJson(body: Buffer): PublishInput {
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new HeraldError(400, `body is not valid JSON: ${(error as Error).message}`);
+    throw new HeraldError('invalid', `body is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new HeraldError(400, 'JSON body must be an object like {"topic": "a/b", "data": ...}');
+    throw new HeraldError('invalid', 'JSON body must be an object like {"topic": "a/b", "data": ...}');
   }
   const o = value as Record<string, unknown>;
   const topic = o.topic;
   if (!(typeof topic === 'string' || (Array.isArray(topic) && topic.every((t) => typeof t === 'string')))) {
-    throw new HeraldError(400, 'topic must be a string or an array of strings');
+    throw new HeraldError('invalid', 'topic must be a string or an array of strings');
   }
   // Any JSON value is accepted as data and sent as its JSON text; a string is sent as is.
   const data = o.data === undefined ? '' : typeof o.data === 'string' ? o.data : JSON.stringify(o.data);

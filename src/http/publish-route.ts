@@ -1,49 +1,44 @@
-import type { KeyObject } from 'node:crypto';
-import { bearerToken, verifyToken } from '../hub/auth.js';
-import { HeraldError } from '../hub/errors.js';
+import type { Authorizer } from '../hub/authorizer.js';
 import type { Hub } from '../hub/hub.js';
+import { HeraldError } from '../hub/refusal.js';
 import { anySelectorMatches, type TopicSelector } from '../hub/topic-selector.js';
+import { publisherCredential } from './credentials.js';
 import { type HttpReply, type HttpRequest, plain } from './exchange.js';
 import { checkPublishMediaType, parsePublishBody } from './publish-body.js';
 
 /** POST /publish: authorize, bound, parse, publish; answers 200 with the new id as text/plain. */
 export async function publishRoute(
   hub: Hub,
-  jwtKey: KeyObject | undefined,
+  authorizer: Authorizer | undefined,
   request: HttpRequest,
 ): Promise<HttpReply> {
   const limits = hub.options.limits;
   if (!hub.clients.takePublish(request.client, limits.maxPublishesPerSecondPerClient)) {
     throw new HeraldError(
-      429,
+      'rate-limited',
       `too many publishes: at most ${limits.maxPublishesPerSecondPerClient} per second per client`,
-      {
-        'retry-after': '1',
-      },
+      { retryAfterMs: 1000 },
     );
   }
-  if (jwtKey === undefined) {
+  if (authorizer === undefined) {
     throw new HeraldError(
-      403,
+      'forbidden',
       'publishing over HTTP is disabled: this hub has no JWT key (set jwtKey / --jwt-key)',
     );
   }
-  const token = bearerToken(request.header('authorization'));
-  if (token === undefined) {
+  const credential = publisherCredential(request);
+  if (credential === undefined) {
     throw new HeraldError(
-      401,
+      'unauthenticated',
       'missing publisher token: send "Authorization: Bearer <JWT>" (mint one with: herald token)',
-      {
-        'www-authenticate': 'Bearer',
-      },
     );
   }
-  const claims = await verifyToken(token, jwtKey);
+  const claims = await authorizer.verify(credential);
   checkPublishMediaType(request.header('content-type'));
   const length = Number(request.header('content-length') ?? '0');
   if (length > limits.maxPublishBodyBytes) {
     throw new HeraldError(
-      413,
+      'too-large',
       `body is ${length} bytes; the limit is ${limits.maxPublishBodyBytes} (maxPublishBodyBytes)`,
     );
   }
@@ -53,10 +48,10 @@ export async function publishRoute(
   );
   const event = hub.validate(input);
   for (const topic of event.topics) {
-    if (topic.startsWith('$')) throw new HeraldError(403, `topic "${topic}" is reserved for the hub`);
+    if (topic.startsWith('$')) throw new HeraldError('forbidden', `topic "${topic}" is reserved for the hub`);
     if (!covers(claims.publish, topic)) {
       throw new HeraldError(
-        403,
+        'forbidden',
         `the token may not publish to "${topic}" (its herald.publish claim does not cover it)`,
       );
     }

@@ -1,4 +1,4 @@
-import { HeraldError } from '../hub/errors.js';
+import { HeraldError } from '../hub/refusal.js';
 
 /** Collects a body of at most `limit` bytes; past it, rejects with 413 and stops reading. */
 export async function readLimited(
@@ -12,9 +12,7 @@ export async function readLimited(
     size += chunk.byteLength;
     if (size > limit) {
       stop();
-      throw new HeraldError(413, `body is larger than ${limit} bytes (maxPublishBodyBytes)`, {
-        connection: 'close',
-      });
+      throw new HeraldError('too-large', `body is larger than ${limit} bytes (maxPublishBodyBytes)`);
     }
     parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }

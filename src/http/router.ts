@@ -1,15 +1,16 @@
-import type { KeyObject } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import { HeraldError } from '../hub/errors.js';
+import type { Authorizer } from '../hub/authorizer.js';
 import type { Hub } from '../hub/hub.js';
+import { HeraldError } from '../hub/refusal.js';
 import type { CorsPolicy } from './cors.js';
 import { type HttpReply, type HttpRequest, json, plain, refuse } from './exchange.js';
 import { publishRoute } from './publish-route.js';
+import { refusalReply } from './refusal-reply.js';
 import type { StaticAsset } from './static-assets.js';
 import { subscribeRoute } from './subscribe-route.js';
 
 export interface RouterOptions {
-  jwtKey: KeyObject | undefined;
+  authorizer: Authorizer | undefined;
   cors: CorsPolicy;
   assets: ReadonlyMap<string, StaticAsset>;
   metrics: Registry;
@@ -29,9 +30,9 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     if (method === 'OPTIONS') return options.cors.preflight(request);
     switch (path) {
       case '/events':
-        return method === 'GET' ? subscribeRoute(hub, options.jwtKey, request) : methodNotAllowed('GET');
+        return method === 'GET' ? subscribeRoute(hub, options.authorizer, request) : methodNotAllowed('GET');
       case '/publish':
-        return method === 'POST' ? publishRoute(hub, options.jwtKey, request) : methodNotAllowed('POST');
+        return method === 'POST' ? publishRoute(hub, options.authorizer, request) : methodNotAllowed('POST');
       case '/healthz':
         if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
         return json(hub.closing ? 503 : 200, {
@@ -65,7 +66,7 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
       reply = await route(request);
     } catch (error) {
       if (!(error instanceof HeraldError)) throw error;
-      reply = refuse(error.status, error.message, { ...error.headers });
+      reply = refusalReply(error);
     }
     const cors = options.cors.headersFor(request);
     return Object.keys(cors).length === 0 ? reply : { ...reply, headers: { ...reply.headers, ...cors } };

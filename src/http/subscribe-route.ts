@@ -1,8 +1,8 @@
-import type { KeyObject } from 'node:crypto';
-import { bearerToken, verifyToken } from '../hub/auth.js';
-import { HeraldError } from '../hub/errors.js';
+import type { Authorizer } from '../hub/authorizer.js';
 import type { Hub } from '../hub/hub.js';
+import { HeraldError } from '../hub/refusal.js';
 import { parseSelector, TopicError, type TopicSelector } from '../hub/topic-selector.js';
+import { subscriberCredential } from './credentials.js';
 import { EVENT_STREAM_HEADERS, type HttpReply, type HttpRequest, plain, refuse } from './exchange.js';
 
 const MAX_EVENT_ID_LENGTH = 256;
@@ -57,14 +57,14 @@ const NO_SELECTORS: readonly TopicSelector[] = Object.freeze([]);
 
 function parseSelectors(hub: Hub, request: HttpRequest): TopicSelector[] {
   const texts = request.url.searchParams.getAll('topic');
-  if (texts.length === 0) throw new HeraldError(400, 'at least one topic= query parameter is required');
+  if (texts.length === 0) throw new HeraldError('invalid', 'at least one topic= query parameter is required');
   const max = hub.options.limits.maxTopicsPerSubscription;
   if (texts.length > max)
-    throw new HeraldError(400, `at most ${max} topics per subscription (maxTopicsPerSubscription)`);
+    throw new HeraldError('invalid', `at most ${max} topics per subscription (maxTopicsPerSubscription)`);
   try {
     return [...new Set(texts)].map(cachedSelector);
   } catch (error) {
-    if (error instanceof TopicError) throw new HeraldError(400, error.message);
+    if (error instanceof TopicError) throw new HeraldError('invalid', error.message);
     throw error;
   }
 }
@@ -79,18 +79,20 @@ function resumePoint(request: HttpRequest): string | undefined {
 /** GET /events: authorize, bound, then open a stream (or a long-poll response). */
 export async function subscribeRoute(
   hub: Hub,
-  jwtKey: KeyObject | undefined,
+  authorizer: Authorizer | undefined,
   request: HttpRequest,
 ): Promise<HttpReply> {
   if (isNavigation(request)) return plain(302, '', { location: '/' });
   const selectors = parseSelectors(hub, request);
-  const token =
-    bearerToken(request.header('authorization')) ?? request.url.searchParams.get('access_token') ?? undefined;
+  const credential = subscriberCredential(request);
   let privateSelectors = NO_SELECTORS;
-  if (token !== undefined) {
-    if (jwtKey === undefined)
-      throw new HeraldError(401, 'this hub has no JWT key, so it cannot accept subscriber tokens');
-    privateSelectors = (await verifyToken(token, jwtKey)).subscribe;
+  if (credential !== undefined) {
+    if (authorizer === undefined)
+      throw new HeraldError(
+        'unauthenticated',
+        'this hub has no JWT key, so it cannot accept subscriber tokens',
+      );
+    privateSelectors = (await authorizer.verify(credential)).subscribe;
   }
   const limits = hub.options.limits;
   if (hub.closing) return shed(hub, request, 503, 'the hub is shutting down');

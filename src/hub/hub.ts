@@ -1,8 +1,7 @@
 import type { EventLog, NewEvent, StoredEvent } from '../log/event-log.js';
-import { type Outgoing, WireCache } from './wire-cache.js';
 import { encodeEventBytes } from '../protocol/encode.js';
-import { HeraldError } from './errors.js';
 import { ClientCounters, type Limits } from './limits.js';
+import { HeraldError } from './refusal.js';
 import { Session, type Sink } from './session.js';
 import { TopicIndex } from './topic-index.js';
 import {
@@ -12,6 +11,7 @@ import {
   TopicError,
   type TopicSelector,
 } from './topic-selector.js';
+import { type Outgoing, WireCache } from './wire-cache.js';
 
 /** What `hub.publish` takes. */
 export interface PublishInput {
@@ -129,10 +129,10 @@ export class Hub {
     const limits = this.options.limits;
     const list = typeof input.topics === 'string' ? [input.topics] : input.topics;
     if (!Array.isArray(list) || list.length === 0)
-      throw new HeraldError(400, 'at least one topic is required');
+      throw new HeraldError('invalid', 'at least one topic is required');
     if (list.length > limits.maxTopicsPerEvent) {
       throw new HeraldError(
-        400,
+        'invalid',
         `an event may have at most ${limits.maxTopicsPerEvent} topics (maxTopicsPerEvent)`,
       );
     }
@@ -140,32 +140,32 @@ export class Hub {
       try {
         parseTopic(topic);
       } catch (error) {
-        if (error instanceof TopicError) throw new HeraldError(400, error.message);
+        if (error instanceof TopicError) throw new HeraldError('invalid', error.message);
         throw error;
       }
     }
-    if (typeof input.data !== 'string') throw new HeraldError(400, 'data must be a string');
+    if (typeof input.data !== 'string') throw new HeraldError('invalid', 'data must be a string');
     const bytes = Buffer.byteLength(input.data);
     if (bytes > limits.maxEventBytes) {
       throw new HeraldError(
-        413,
+        'too-large',
         `data is ${bytes} bytes; the limit is ${limits.maxEventBytes} (maxEventBytes)`,
       );
     }
     if (input.type !== undefined) {
       if (typeof input.type !== 'string' || input.type === '' || /[\r\n\0]/.test(input.type)) {
-        throw new HeraldError(400, 'type must be a non-empty string without CR, LF or NUL');
+        throw new HeraldError('invalid', 'type must be a non-empty string without CR, LF or NUL');
       }
-      if (input.type.length > 128) throw new HeraldError(400, 'type is longer than 128 characters');
+      if (input.type.length > 128) throw new HeraldError('invalid', 'type is longer than 128 characters');
       if (input.type.startsWith(RESERVED_TYPE_PREFIX)) {
         throw new HeraldError(
-          400,
+          'invalid',
           `event types starting with "${RESERVED_TYPE_PREFIX}" are reserved for the hub`,
         );
       }
     }
     if (input.retry !== undefined && (!Number.isSafeInteger(input.retry) || input.retry < 0)) {
-      throw new HeraldError(400, 'retry must be a non-negative integer (milliseconds)');
+      throw new HeraldError('invalid', 'retry must be a non-negative integer (milliseconds)');
     }
     return {
       topics: [...new Set(list)],
@@ -183,7 +183,7 @@ export class Hub {
 
   /** Appends an event that `validate` already returned (the HTTP route checks claims in between). */
   async append(event: NewEvent): Promise<{ id: string }> {
-    if (this.#closing) throw new HeraldError(503, 'the hub is shutting down');
+    if (this.#closing) throw new HeraldError('unavailable', 'the hub is shutting down');
     // The hub's own system topics are live snapshots, not history: they bypass the log.
     if (event.topics.every((topic) => topic.startsWith('$'))) {
       this.#fanOut(WireCache.transient(event));

@@ -1,5 +1,5 @@
-import type { Outgoing } from './wire-cache.js';
 import type { TopicSelector } from './topic-selector.js';
+import type { Outgoing } from './wire-cache.js';
 
 /** Where a session's bytes go: a node:http response, a Fetch ReadableStream, a test double. */
 export interface Sink {

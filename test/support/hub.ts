@@ -1,7 +1,7 @@
 import { type IncomingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { keyBytes, mintToken } from '../../src/auth/jwt.js';
 import { createHub, type HeraldHub, type HubOptions } from '../../src/create-hub.js';
-import { keyBytes, mintToken } from '../../src/hub/auth.js';
 import { createParser, type ServerSentEvent } from '../../src/protocol/parse.js';
 
 export const TEST_KEY = 'herald-test-key-0123456789abcdefghijklmnopqrstuvwxyz';

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearerToken, keyBytes, mintToken, parseDuration, verifyToken } from '../../src/hub/auth.js';
-import { HeraldError } from '../../src/hub/errors.js';
+import { keyBytes, mintToken, verifyToken } from '../../src/auth/jwt.js';
+import { parseDuration } from '../../src/cli/duration.js';
+import { bearerToken } from '../../src/http/credentials.js';
+import { HeraldError } from '../../src/hub/refusal.js';
 
 const key = keyBytes('k'.repeat(32));
 

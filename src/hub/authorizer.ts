@@ -1,0 +1,31 @@
+import type { TopicSelector } from './topic-selector.js';
+
+/** Where a credential came from: transports find them, the hub does not care, but rules may. */
+export type CredentialSource = 'header' | 'cookie' | 'query' | 'ticket';
+
+/** A credential as a transport found it (a bearer token, a cookie's value, a ticket). */
+export interface Credential {
+  readonly token: string;
+  readonly source: CredentialSource;
+}
+
+/** What a verified credential allows. */
+export interface Grant {
+  /** Topics the holder may publish to. */
+  readonly publish: readonly TopicSelector[];
+  /** Private topics the holder may receive. */
+  readonly subscribe: readonly TopicSelector[];
+  /** When the credential stops being valid (ms since the Unix epoch); undefined: never. */
+  readonly expiresAt: number | undefined;
+  /** Who it was issued to (`sub`), for logs; undefined when the credential names no one. */
+  readonly subject: string | undefined;
+}
+
+/**
+ * Verifies credentials. The hub holds one for publishers and one for subscribers (the same object
+ * when one key serves both). Rejects with a HeraldError ('unauthenticated') whose message says why
+ * in plain words.
+ */
+export interface Authorizer {
+  verify(credential: Credential): Promise<Grant>;
+}

@@ -1,24 +1,29 @@
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { JwtAuthorizer } from './auth/jwt.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { CorsPolicy } from './http/cors.js';
 import { type FetchHandler, fetchHandler } from './http/fetch-adapter.js';
+import { CONSOLE_LOGGER, type HubLogger, newHttpCounters } from './http/http-counters.js';
+import { LongPolls } from './http/long-poll.js';
 import { createMetrics } from './http/metrics.js';
 import { type NodeHandler, nodeHandler } from './http/node-adapter.js';
 import { createRouter } from './http/router.js';
 import { createHttpServer, DEFAULT_SERVER_TIMEOUTS, listen, type ServerTimeouts } from './http/server.js';
 import { asset, clientBundleAssets, type StaticAsset } from './http/static-assets.js';
-import { Hub, type PublishInput } from './hub/hub.js';
+import type { PublishInput } from './hub/event-rules.js';
+import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 import type { EventLog } from './log/event-log.js';
 import { MEMORY_LOG_DEFAULTS, MemoryLog } from './log/memory.js';
-import { createMonitor, type MonitorOptions } from './monitor/monitor.js';
+import { createMonitor, type Monitor, type MonitorOptions } from './monitor/monitor.js';
 
 /** Options of `createHub`; every one has a default (see `HUB_DEFAULTS`). */
 export interface HubOptions {
   /** The event log. Default: an in-memory log bounded by `history`. */
   log?: EventLog;
   /** Bounds of the default in-memory history. */
-  history?: { maxEvents?: number; maxBytes?: number };
+  history?: { maxEvents?: number; maxBytes?: number; maxAgeMs?: number };
   /** HS256 key (at least 32 bytes) for publisher and subscriber JWTs. Without it, HTTP publishing is off. */
   jwtKey?: string | Uint8Array;
   /** Origins allowed by CORS (`*` for any). Default: none (CORS closed). */
@@ -31,6 +36,8 @@ export interface HubOptions {
   heartbeatMs?: number;
   /** Base of the jittered reconnect delay when shedding load or shutting down (ms). */
   shedRetryMs?: number;
+  /** On close, how long streams get to send what is queued for them before they are cut (ms). */
+  drainTimeoutMs?: number;
   /** Long-poll: end the response this long after the last event of a burst (ms). */
   pollQuietMs?: number;
   /** Long-poll: end the response after this long in any case (ms). */
@@ -39,7 +46,9 @@ export interface HubOptions {
   serverTimeouts?: Partial<ServerTimeouts>;
   /** Extra files served from memory, by path (the monitor page uses this). */
   assets?: ReadonlyMap<string, StaticAsset>;
-  /** Where unexpected errors go. Default: console.error. */
+  /** Where the hub reports (pino-compatible): unexpected errors at error, client mishaps at debug. */
+  logger?: HubLogger;
+  /** Where unexpected errors go, when no `logger` is given. Default: console.error. */
   onError?: (error: unknown) => void;
   /** The live monitor: `$SYS/` stats topics and the page at `/`. Default: on (`true`). */
   monitor?: boolean | MonitorOptions;
@@ -51,10 +60,24 @@ export const HUB_DEFAULTS = {
   retryMs: 3_000,
   heartbeatMs: 15_000,
   shedRetryMs: 5_000,
+  drainTimeoutMs: 5_000,
   pollQuietMs: 250,
   pollTimeoutMs: 25_000,
   serverTimeouts: DEFAULT_SERVER_TIMEOUTS,
 } as const;
+
+/** Read-only figures of a running hub. */
+export interface HubStats {
+  /** Open streams. */
+  readonly connections: number;
+  /** Open streams subscribed with a credential. */
+  readonly authenticatedConnections: number;
+  readonly eventsPublished: number;
+  readonly eventsDelivered: number;
+  readonly slowConsumerDisconnects: number;
+  /** Retained history. */
+  readonly history: { readonly events: number; readonly bytes: number };
+}
 
 /** An embedded Herald hub. */
 export interface HeraldHub {
@@ -64,12 +87,28 @@ export interface HeraldHub {
   readonly handler: NodeHandler;
   /** The whole HTTP API for Fetch-API servers. */
   readonly fetch: FetchHandler;
+  /**
+   * Answers malformed requests with a status and a one-line reason; `hub.listen` installs it, attach
+   * it to your own server with `server.on('clientError', hub.clientErrorHandler)`.
+   */
+  readonly clientErrorHandler: (error: Error, socket: Duplex) => void;
   /** Starts a node:http server with stream-friendly timeouts; resolves once it listens. */
   listen(port: number, host?: string): Promise<Server>;
-  /** Closes every stream with a jittered `retry:`, stops servers made by `listen`, closes the log. */
+  /** Figures of the hub now. */
+  stats(): HubStats;
+  /** Orders two event ids of this hub (negative, zero or positive). */
+  compareIds(a: string, b: string): number;
+  /** Id of the newest event: a resume point meaning "from now on". */
+  head(): Promise<string>;
+  /** Anonymous subscriptions per selector (those made with a credential are private and not listed). */
+  subscriberCounts(): ReadonlyMap<string, number>;
+  /** The monitor (its collector), when on. */
+  readonly monitor: Monitor | undefined;
+  /**
+   * Closes every stream with a jittered `retry:` once its queued bytes are out (at most
+   * `drainTimeoutMs`), stops servers made by `listen`, closes the log.
+   */
   close(): Promise<void>;
-  /** The hub core: counters, connections, topics (for monitoring and advanced use). */
-  readonly core: Hub;
 }
 
 const DEFAULT_PAGE = `<!doctype html><meta charset="utf-8"><title>Herald</title>
@@ -82,35 +121,53 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     new MemoryLog({
       maxEvents: options.history?.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents,
       maxBytes: options.history?.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes,
+      maxAgeMs: options.history?.maxAgeMs,
     });
+  const authorizer = options.jwtKey === undefined ? undefined : new JwtAuthorizer(options.jwtKey);
   const core = new Hub({
     log,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    publishers: authorizer,
+    subscribers: authorizer,
     retryMs: options.retryMs ?? HUB_DEFAULTS.retryMs,
     heartbeatMs: options.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs,
     shedRetryMs: options.shedRetryMs ?? HUB_DEFAULTS.shedRetryMs,
-    pollQuietMs: options.pollQuietMs ?? HUB_DEFAULTS.pollQuietMs,
-    pollTimeoutMs: options.pollTimeoutMs ?? HUB_DEFAULTS.pollTimeoutMs,
+    drainTimeoutMs: options.drainTimeoutMs ?? HUB_DEFAULTS.drainTimeoutMs,
   });
+  const logger: HubLogger =
+    options.logger ??
+    (options.onError === undefined
+      ? CONSOLE_LOGGER
+      : {
+          error: (object) => options.onError!((object as { err?: unknown }).err ?? object),
+          debug: () => {},
+        });
+  const httpCounters = newHttpCounters();
+  const polls = new LongPolls(
+    core,
+    options.pollQuietMs ?? HUB_DEFAULTS.pollQuietMs,
+    options.pollTimeoutMs ?? HUB_DEFAULTS.pollTimeoutMs,
+  );
   const assets = new Map<string, StaticAsset>([['/', asset('text/html; charset=utf-8', DEFAULT_PAGE)]]);
   for (const [path, file] of clientBundleAssets()) assets.set(path, file);
   const monitor =
     options.monitor === false
       ? undefined
-      : createMonitor(core, {
-          onError: options.onError,
+      : createMonitor(core, httpCounters, {
+          onError: (error) => logger.error({ err: error }, 'monitor tick failed'),
           ...(options.monitor === true || options.monitor === undefined ? {} : options.monitor),
         });
   for (const [path, file] of monitor?.assets ?? []) assets.set(path, file);
   for (const [path, file] of options.assets ?? []) assets.set(path, file);
   const router = createRouter(core, {
-    authorizer: options.jwtKey === undefined ? undefined : new JwtAuthorizer(options.jwtKey),
     cors: new CorsPolicy(options.corsOrigins ?? []),
     assets,
-    metrics: createMetrics(core),
+    metrics: createMetrics(core, httpCounters),
+    counters: httpCounters,
+    polls,
   });
-  const onError = options.onError ?? ((error: unknown) => console.error('herald:', error));
-  const handler = nodeHandler(router, onError);
+  const handler = nodeHandler(router, httpCounters, logger);
+  const onClientError = clientErrorHandler(httpCounters, logger);
   const servers: Server[] = [];
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.serverTimeouts };
 
@@ -118,15 +175,28 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     publish: (input) => core.publish(input),
     handler,
     fetch: fetchHandler(router),
-    core,
+    clientErrorHandler: onClientError,
+    monitor,
+    compareIds: (a, b) => core.compareIds(a, b),
+    head: () => core.head(),
+    subscriberCounts: () => core.topicCounts(),
+    stats: () => ({
+      connections: core.connections,
+      authenticatedConnections: core.authenticatedConnections,
+      eventsPublished: core.counters.eventsPublished,
+      eventsDelivered: core.counters.eventsDelivered,
+      slowConsumerDisconnects: core.counters.slowConsumerDisconnects,
+      history: core.historySize(),
+    }),
     async listen(port, host = '127.0.0.1') {
-      const server = createHttpServer(handler, timeouts);
+      const server = createHttpServer(handler, timeouts, onClientError);
       await listen(server, port, host);
       servers.push(server);
       return server;
     },
     async close() {
       monitor?.stop();
+      // Stop accepting; streams then drain (their last bytes and retry: out) before idle sockets go.
       for (const server of servers) server.close();
       await core.close();
       for (const server of servers) server.closeIdleConnections();

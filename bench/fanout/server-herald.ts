@@ -39,11 +39,11 @@ runHarness(
     publish(data) {
       hub.publish({ topics: 'bench', data }).catch(onError);
     },
-    connections: () => hub.core.connections,
+    connections: () => hub.stats().connections,
     streams: () => streams,
-    published: () => hub.core.counters.eventsPublished,
-    delivered: () => hub.core.counters.eventsDelivered,
-    dropped: () => hub.core.counters.slowConsumerDisconnects,
+    published: () => hub.stats().eventsPublished,
+    delivered: () => hub.stats().eventsDelivered,
+    dropped: () => hub.stats().slowConsumerDisconnects,
   },
   (server.address() as AddressInfo).port,
 );

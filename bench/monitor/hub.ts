@@ -2,7 +2,6 @@
 // with its own CPU time (process.cpuUsage) over the window asked for.
 import type { AddressInfo } from 'node:net';
 import { createHub } from '../../src/index.js';
-import { Collector } from '../../src/monitor/collector.js';
 
 const monitor = process.argv[2] === 'on';
 const capacity = Number(process.argv[3] ?? 20_000);
@@ -17,9 +16,9 @@ process.send?.({ port: (server.address() as AddressInfo).port });
 
 process.on('message', async (message: { measure?: number; ticks?: number }) => {
   if (message.ticks !== undefined) {
-    // The cost of one collector tick itself, with this hub's streams and topics: a second collector
-    // on the same core, ticked by hand, back to back.
-    const collector = new Collector(hub.core, { intervalMs: 0 });
+    // The cost of one collector tick itself, with this hub's streams and topics: the hub's own
+    // collector, ticked by hand, back to back.
+    const collector = hub.monitor!.collector;
     await collector.tick();
     const cpu = process.cpuUsage();
     for (let i = 0; i < message.ticks; i++) await collector.tick();
@@ -28,7 +27,7 @@ process.on('message', async (message: { measure?: number; ticks?: number }) => {
     return;
   }
   if (message.measure === undefined) return;
-  const published = hub.core.counters.eventsPublished;
+  const published = hub.stats().eventsPublished;
   const cpu = process.cpuUsage();
   const start = performance.now();
   await new Promise((resolve) => setTimeout(resolve, message.measure));
@@ -36,8 +35,8 @@ process.on('message', async (message: { measure?: number; ticks?: number }) => {
   process.send?.({
     cpuMs: (used.user + used.system) / 1000,
     wallMs: performance.now() - start,
-    connections: hub.core.connections,
-    published: hub.core.counters.eventsPublished - published,
+    connections: hub.stats().connections,
+    published: hub.stats().eventsPublished - published,
     rss: process.memoryUsage().rss,
   });
 });

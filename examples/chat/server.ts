@@ -59,12 +59,12 @@ export async function startChat(port = 0, host = '127.0.0.1'): Promise<ChatServe
   const hub = createHub({ history: { maxEvents: 5000 }, monitor: false });
   // Joining members replay the room from here: everything since this server started (as far as
   // the history goes; past that the hub says so with a herald-gap event first).
-  const origin = await hub.core.log.head();
+  const origin = await hub.head();
 
   // Presence: how many streams are subscribed to each room, published when it changes.
   const counted = new Map<string, number>();
   const presence = setInterval(() => {
-    const counts = hub.core.topicCounts();
+    const counts = hub.subscriberCounts();
     for (const room of new Set([...counted.keys(), ...counts.keys()])) {
       if (!room.startsWith('chat/') || room.includes('*')) continue;
       const count = counts.get(room) ?? 0;

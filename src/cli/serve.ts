@@ -30,7 +30,9 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   maxTopicsPerEvent: 'topics one event may be published to',
   maxEventBytes: 'bytes of data in one event',
   maxPublishBodyBytes: 'bytes of one publish request body',
-  maxPublishesPerSecondPerClient: 'publish requests per second from one client address',
+  maxPublishesPerSecondPerClient: 'authenticated publish requests per second from one client address',
+  maxAuthFailuresPerSecondPerClient:
+    'publish attempts with a missing or bad token per second from one client address',
   maxUnsentBytesPerSession: 'unsent bytes a subscriber may fall behind before it is disconnected',
 };
 const LIMIT_NAMES = Object.keys(LIMIT_HELP) as (keyof Limits)[];
@@ -291,7 +293,7 @@ function stopOnSignals(
     }
     stopping = true;
     log.info(
-      { signal, streams: hub.core.connections },
+      { signal, streams: hub.stats().connections },
       'shutting down: closing streams, clients will reconnect',
     );
     setTimeout(() => {

@@ -1,4 +1,4 @@
-import type { Sink } from '../hub/session.js';
+import type { Sink } from '../hub/sink.js';
 
 /** A request as the routes see it, whatever server it came from (node:http, Fetch, ...). */
 export interface HttpRequest {
@@ -53,7 +53,23 @@ export function json(status: number, value: unknown, headers: Headers = {}): Pla
   return plain(status, `${JSON.stringify(value)}\n`, { 'content-type': 'application/json', ...headers });
 }
 
+const MAX_REASON = 400;
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeControl(c: string): string {
+  return SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * A reason made safe to send: control characters (CR and LF included) escaped, so it is always one
+ * line whatever input it quotes, and cut to a bounded length.
+ */
+export function oneLine(reason: string): string {
+  const flat = reason.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, escapeControl);
+  return flat.length > MAX_REASON ? `${flat.slice(0, MAX_REASON)}…` : flat;
+}
+
 /** A one-line reason, ending in a newline so that curl users see it cleanly. */
 export function refuse(status: number, reason: string, headers: Headers = {}): PlainReply {
-  return plain(status, `${reason}\n`, headers);
+  return plain(status, `${oneLine(reason)}\n`, headers);
 }

@@ -1,4 +1,4 @@
-import type { Sink } from '../hub/session.js';
+import type { Sink } from '../hub/sink.js';
 import type { HttpRequest } from './exchange.js';
 import { readLimited } from './read-body.js';
 import type { Router } from './router.js';
@@ -9,6 +9,7 @@ const STREAM_HIGH_WATER_MARK = 64 * 1024;
 class StreamSink implements Sink {
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   #waiters: Array<() => void> = [];
+  #ended: Array<() => void> = [];
   #done = false;
 
   attach(controller: ReadableStreamDefaultController<Uint8Array>): void {
@@ -21,7 +22,8 @@ class StreamSink implements Sink {
   }
 
   buffered(): number {
-    return this.#done ? 0 : Math.max(0, STREAM_HIGH_WATER_MARK - (this.#controller!.desiredSize ?? 0));
+    if (this.#done) return 0;
+    return Math.max(0, STREAM_HIGH_WATER_MARK - (this.#controller!.desiredSize ?? 0));
   }
 
   end(): void {
@@ -46,6 +48,23 @@ class StreamSink implements Sink {
   #finish(): void {
     this.#done = true;
     this.pulled();
+    const ended = this.#ended;
+    this.#ended = [];
+    for (const resolve of ended) resolve();
+  }
+
+  /** The reader went away. */
+  closed(): void {
+    this.#finish();
+  }
+
+  /**
+   * A Fetch server sends the stream's bytes itself, out of sight: once ended, everything is handed
+   * over to it, and that is as finished as this side can know.
+   */
+  finished(): Promise<void> {
+    if (this.#done) return Promise.resolve();
+    return new Promise((resolve) => this.#ended.push(resolve));
   }
 
   drained(): Promise<void> {
@@ -59,8 +78,15 @@ export interface FetchInfo {
   client?: string;
 }
 
-function toHttpRequest(request: Request, info: FetchInfo): HttpRequest {
+interface FetchHttpRequest extends HttpRequest {
+  /** Has the body been read to its end (or is there none)? */
+  bodyDone(): boolean;
+}
+
+function toHttpRequest(request: Request, info: FetchInfo): FetchHttpRequest {
+  let done = request.body === null;
   return {
+    bodyDone: () => done,
     method: request.method,
     url: new URL(request.url),
     header: (name) => request.headers.get(name),
@@ -71,9 +97,12 @@ function toHttpRequest(request: Request, info: FetchInfo): HttpRequest {
       const chunks = {
         async *[Symbol.asyncIterator]() {
           for (;;) {
-            const { done, value } = await reader.read();
-            if (done) return;
-            yield value;
+            const chunk = await reader.read();
+            if (chunk.done) {
+              done = true;
+              return;
+            }
+            yield chunk.value;
           }
         },
       };
@@ -87,12 +116,19 @@ export type FetchHandler = (request: Request, info?: FetchInfo) => Promise<Respo
 /** The HTTP API for Fetch-API servers (Hono, Deno-style, Bun-style): Request in, Response out. */
 export function fetchHandler(router: Router): FetchHandler {
   return async (request, info = {}) => {
-    const reply = await router(toHttpRequest(request, info));
+    const httpRequest = toHttpRequest(request, info);
+    const reply = await router(httpRequest);
     if (reply.kind === 'plain') {
       const body =
         request.method === 'HEAD' || reply.status === 204 || reply.status === 302 ? null : reply.body;
+      let headers = reply.headers;
+      // Refused before its body was read: stop reading it, and ask the server to close the connection.
+      if (!httpRequest.bodyDone()) {
+        headers = { ...headers, connection: 'close' };
+        request.body?.cancel().catch(() => {});
+      }
       // A Buffer is a Uint8Array; the DOM typings only object to its ArrayBufferLike backing.
-      return new Response(body as BodyInit | null, { status: reply.status, headers: reply.headers });
+      return new Response(body as BodyInit | null, { status: reply.status, headers });
     }
     const sink = new StreamSink();
     let gone: (() => void) | undefined;
@@ -106,7 +142,7 @@ export function fetchHandler(router: Router): FetchHandler {
           sink.pulled();
         },
         cancel() {
-          sink.pulled();
+          sink.closed();
           gone?.();
         },
       },

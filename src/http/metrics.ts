@@ -1,11 +1,12 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Hub } from '../hub/hub.js';
+import type { HttpCounters } from './http-counters.js';
 
 /**
  * Prometheus metrics for one hub. Values are read from the hub's plain counters at scrape time,
  * so the hot path bumps integers and never touches prom-client.
  */
-export function createMetrics(hub: Hub): Registry {
+export function createMetrics(hub: Hub, http: HttpCounters): Registry {
   const registry = new Registry();
   const c = hub.counters;
   const counter = (name: string, help: string, read: () => number) =>
@@ -35,7 +36,32 @@ export function createMetrics(hub: Hub): Registry {
     'Subscribers turned away by load shedding',
     () => c.connectionsShed,
   );
-  counter('herald_http_requests_total', 'HTTP requests served', () => c.httpRequests);
+  counter('herald_http_requests_total', 'HTTP requests served', () => http.requests);
+  counter(
+    'herald_http_requests_aborted_total',
+    'Requests whose client went away before they were read',
+    () => http.aborted,
+  );
+  counter(
+    'herald_http_client_errors_total',
+    'Malformed requests refused before routing',
+    () => http.clientErrors,
+  );
+  counter(
+    'herald_http_closed_unread_total',
+    'Refused requests closed instead of reading their body',
+    () => http.closedUnread,
+  );
+  counter(
+    'herald_publish_auth_failures_total',
+    'Publish attempts with a missing or bad token',
+    () => c.publishAuthFailures,
+  );
+  counter(
+    'herald_credential_expiries_total',
+    'Streams ended because their credential expired',
+    () => c.credentialExpiries,
+  );
   counter('herald_events_published_total', 'Events appended to the log', () => c.eventsPublished);
   counter(
     'herald_events_delivered_total',
@@ -48,8 +74,8 @@ export function createMetrics(hub: Hub): Registry {
     'Subscribers disconnected for falling too far behind',
     () => c.slowConsumerDisconnects,
   );
-  gauge('herald_history_events', 'Events retained for replay', () => hub.log.size().events);
-  gauge('herald_history_bytes', 'Bytes retained for replay', () => hub.log.size().bytes);
+  gauge('herald_history_events', 'Events retained for replay', () => hub.historySize().events);
+  gauge('herald_history_bytes', 'Bytes retained for replay', () => hub.historySize().bytes);
   gauge('herald_uptime_seconds', 'Seconds since the hub started', () => (Date.now() - c.startedAt) / 1000);
   return registry;
 }

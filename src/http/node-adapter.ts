@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Sink } from '../hub/session.js';
+import type { Sink } from '../hub/sink.js';
 import type { HttpRequest } from './exchange.js';
+import type { HttpCounters, HubLogger } from './http-counters.js';
 import { readLimited } from './read-body.js';
 import type { Router } from './router.js';
 
@@ -39,6 +40,15 @@ class NodeSink implements Sink {
       res.once('close', resolve);
     });
   }
+
+  finished(): Promise<void> {
+    const res = this.res;
+    if (res.writableFinished || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+  }
 }
 
 function toHttpRequest(req: IncomingMessage): HttpRequest {
@@ -56,18 +66,37 @@ function toHttpRequest(req: IncomingMessage): HttpRequest {
   };
 }
 
+/** Does the request still have body bytes on the wire that nobody read? */
+function hasUnreadBody(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Did the client go away mid-request (an aborted upload)? Not a hub error. */
+function clientWentAway(req: IncomingMessage, error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return req.destroyed || code === 'ECONNRESET' || (error as Error).message === 'aborted';
+}
+
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** The HTTP API as a node:http request listener (also usable as Express middleware). */
-export function nodeHandler(router: Router, onError: (error: unknown) => void): NodeHandler {
+export function nodeHandler(router: Router, counters: HttpCounters, logger: HubLogger): NodeHandler {
   return (req, res) => {
     router(toHttpRequest(req)).then(
       (reply) => {
         if (reply.kind === 'plain') {
-          res.writeHead(reply.status, {
+          const headers: Record<string, string> = {
             ...reply.headers,
             'content-length': String(Buffer.byteLength(reply.body)),
-          });
+          };
+          // Refused before its body was read: close rather than read (and discard) an endless body.
+          if (hasUnreadBody(req)) {
+            headers.connection = 'close';
+            counters.closedUnread++;
+          }
+          res.writeHead(reply.status, headers);
           res.end(req.method === 'HEAD' ? undefined : reply.body);
           return;
         }
@@ -78,8 +107,19 @@ export function nodeHandler(router: Router, onError: (error: unknown) => void): 
         res.once('close', gone);
       },
       (error: unknown) => {
-        onError(error);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        if (clientWentAway(req, error)) {
+          counters.aborted++;
+          logger.debug({ url: req.url }, 'client went away before its request was read');
+          res.destroy();
+          return;
+        }
+        logger.error({ err: error }, 'unexpected error');
+        if (!res.headersSent) {
+          res.writeHead(500, {
+            'content-type': 'text/plain; charset=utf-8',
+            ...(hasUnreadBody(req) ? { connection: 'close' } : {}),
+          });
+        }
         res.end('internal error; see the hub log\n');
       },
     );

@@ -1,5 +1,5 @@
-import type { PublishInput } from '../hub/hub.js';
-import { HeraldError } from '../hub/refusal.js';
+import type { PublishInput } from '../hub/event-rules.js';
+import { HeraldError, quote } from '../hub/refusal.js';
 
 const MEDIA_FORM = 'application/x-www-form-urlencoded';
 const MEDIA_JSON = 'application/json';
@@ -14,7 +14,7 @@ export function checkPublishMediaType(contentType: string | null): void {
   if (type !== MEDIA_FORM && type !== MEDIA_JSON) {
     throw new HeraldError(
       'unsupported-media',
-      `unsupported Content-Type "${type}": use ${MEDIA_FORM} or ${MEDIA_JSON}`,
+      `unsupported Content-Type ${quote(type)}: use ${MEDIA_FORM} or ${MEDIA_JSON}`,
     );
   }
 }
@@ -54,10 +54,36 @@ function parseForm(body: Buffer): PublishInput {
   };
 }
 
+/** Deeper JSON than this is refused before it is parsed (re-serializing it would overflow the stack). */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest nesting of arrays and objects in JSON text (strings skipped); linear, no allocation. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 function parseJson(body: Buffer): PublishInput {
+  const text = body.toString('utf8');
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new HeraldError('invalid', `JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     throw new HeraldError('invalid', `body is not valid JSON: ${(error as Error).message}`);
   }

@@ -1,5 +1,6 @@
 import type { HeraldError, RefusalCode } from '../hub/refusal.js';
-import { type Headers, type PlainReply, refuse } from './exchange.js';
+import type { Admission } from '../hub/subscriber-admission.js';
+import { EVENT_STREAM_HEADERS, type Headers, type PlainReply, plain, refuse } from './exchange.js';
 
 /** The one place a hub refusal becomes an HTTP status. */
 export const STATUS_OF: Readonly<Record<RefusalCode, number>> = {
@@ -19,4 +20,15 @@ export function refusalReply(error: HeraldError): PlainReply {
   if (error.retryAfterMs !== undefined)
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   return refuse(STATUS_OF[error.code], error.message, headers);
+}
+
+/**
+ * Shedding: an EventSource gets 200 with a jittered `retry:` and an immediate end, so it comes back
+ * later by itself (it would give up for good on an error status). Anything else gets 503/429.
+ */
+export function shedReply(shed: Extract<Admission, { kind: 'shed' }>, eventSource: boolean): PlainReply {
+  if (eventSource) return plain(200, `: ${shed.reason}\nretry: ${shed.retryMs}\n\n`, EVENT_STREAM_HEADERS);
+  return refuse(STATUS_OF[shed.code], shed.reason, {
+    'retry-after': String(Math.max(1, Math.ceil(shed.retryMs / 1000))),
+  });
 }

@@ -1,19 +1,21 @@
 import type { Registry } from 'prom-client';
-import type { Authorizer } from '../hub/authorizer.js';
 import type { Hub } from '../hub/hub.js';
-import { HeraldError } from '../hub/refusal.js';
+import { HeraldError, quote } from '../hub/refusal.js';
 import type { CorsPolicy } from './cors.js';
 import { type HttpReply, type HttpRequest, json, plain, refuse } from './exchange.js';
+import type { HttpCounters } from './http-counters.js';
+import type { LongPolls } from './long-poll.js';
 import { publishRoute } from './publish-route.js';
 import { refusalReply } from './refusal-reply.js';
 import type { StaticAsset } from './static-assets.js';
 import { subscribeRoute } from './subscribe-route.js';
 
 export interface RouterOptions {
-  authorizer: Authorizer | undefined;
   cors: CorsPolicy;
   assets: ReadonlyMap<string, StaticAsset>;
   metrics: Registry;
+  counters: HttpCounters;
+  polls: LongPolls;
 }
 
 export type Router = (request: HttpRequest) => Promise<HttpReply>;
@@ -30,16 +32,16 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     if (method === 'OPTIONS') return options.cors.preflight(request);
     switch (path) {
       case '/events':
-        return method === 'GET' ? subscribeRoute(hub, options.authorizer, request) : methodNotAllowed('GET');
+        return method === 'GET' ? subscribeRoute(hub, options.polls, request) : methodNotAllowed('GET');
       case '/publish':
-        return method === 'POST' ? publishRoute(hub, options.authorizer, request) : methodNotAllowed('POST');
+        return method === 'POST' ? publishRoute(hub, request) : methodNotAllowed('POST');
       case '/healthz':
         if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
         return json(hub.closing ? 503 : 200, {
           status: hub.closing ? 'closing' : 'ok',
           uptimeSeconds: Math.round((Date.now() - hub.counters.startedAt) / 1000),
           connections: hub.connections,
-          head: await hub.log.head(),
+          head: await hub.head(),
         });
       case '/metrics':
         if (method !== 'GET') return methodNotAllowed('GET');
@@ -55,12 +57,12 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     }
     return refuse(
       404,
-      `no such endpoint: ${path} (the API is GET /events, POST /publish, GET /healthz, GET /metrics)`,
+      `no such endpoint: ${quote(path)} (the API is GET /events, POST /publish, GET /healthz, GET /metrics)`,
     );
   }
 
   return async (request) => {
-    hub.counters.httpRequests++;
+    options.counters.requests++;
     let reply: HttpReply;
     try {
       reply = await route(request);

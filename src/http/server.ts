@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { NodeHandler } from './node-adapter.js';
 
 export interface ServerTimeouts {
@@ -17,7 +18,11 @@ export const DEFAULT_SERVER_TIMEOUTS: Readonly<ServerTimeouts> = {
  * A node:http server fit for streams that live for hours: no inactivity timeout on sockets, while
  * requests that never finish arriving are still cut off.
  */
-export function createHttpServer(handler: NodeHandler, timeouts: ServerTimeouts): Server {
+export function createHttpServer(
+  handler: NodeHandler,
+  timeouts: ServerTimeouts,
+  onClientError: (error: Error, socket: Duplex) => void,
+): Server {
   const server = createServer(
     {
       headersTimeout: timeouts.headersTimeoutMs,
@@ -29,6 +34,7 @@ export function createHttpServer(handler: NodeHandler, timeouts: ServerTimeouts)
     handler,
   );
   server.timeout = 0;
+  server.on('clientError', onClientError);
   return server;
 }
 

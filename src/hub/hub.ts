@@ -1,117 +1,94 @@
-import type { EventLog, NewEvent, StoredEvent } from '../log/event-log.js';
-import { encodeEventBytes } from '../protocol/encode.js';
-import { ClientCounters, type Limits } from './limits.js';
+import type { EventLog, StoredEvent } from '../log/event-log.js';
+import type { Authorizer, Credential, Grant } from './authorizer.js';
+import { gapEvent, reauthEvent, resumeBlock, retryBlock } from './control-events.js';
+import { type HubCounters, newCounters } from './counters.js';
+import { Delivery } from './delivery.js';
+import { type PublishInput, toNewEvent } from './event-rules.js';
+import { FanOut } from './fan-out.js';
+import { Handover } from './handover.js';
+import type { Limits } from './limits.js';
+import { PublisherAdmission } from './publisher-admission.js';
 import { HeraldError } from './refusal.js';
-import { Session, type Sink } from './session.js';
-import { TopicIndex } from './topic-index.js';
-import {
-  anySelectorMatches,
-  anySelectorMatchesSplit,
-  parseTopic,
-  TopicError,
-  type TopicSelector,
-} from './topic-selector.js';
-import { type Outgoing, WireCache } from './wire-cache.js';
-
-/** What `hub.publish` takes. */
-export interface PublishInput {
-  /** One topic or several; the event reaches each subscriber once however many match. */
-  topics: string | readonly string[];
-  data: string;
-  /** Event type (`event:`); names starting with `herald-` are reserved for the hub. */
-  type?: string;
-  /** Reconnection delay (ms) sent to subscribers with this event. */
-  retry?: number;
-  /** Only subscribers whose token authorizes one of the topics receive it. */
-  private?: boolean;
-}
+import { SelectorCache } from './selector-cache.js';
+import { Session, type Subscription } from './session.js';
+import { SessionRegistry } from './session-registry.js';
+import type { Sink } from './sink.js';
+import { type Admission, admitSubscriber, type SubscribeRequest } from './subscriber-admission.js';
+import { isSystemTopic } from './topic-selector.js';
+import { WireCache } from './wire-cache.js';
 
 export interface HubCoreOptions {
   log: EventLog;
   limits: Limits;
+  /** Verifies publishers' credentials; without it, publishing from outside the process is refused. */
+  publishers: Authorizer | undefined;
+  /** Verifies subscribers' credentials; without it, subscriber tokens are refused. */
+  subscribers: Authorizer | undefined;
   /** `retry:` sent to every new subscriber (ms). */
   retryMs: number;
   /** A comment is written to streams quiet for this long (ms), to keep proxies from timing out. */
   heartbeatMs: number;
   /** Base of the jittered `retry:` sent when shedding load or shutting down (ms). */
   shedRetryMs: number;
-  /** Long-poll: the response ends this long after the last event of a burst (ms). */
-  pollQuietMs: number;
-  /** Long-poll: the response ends after this long in any case (ms). */
-  pollTimeoutMs: number;
+  /** On close, how long streams get to send what is queued for them before they are cut (ms). */
+  drainTimeoutMs: number;
 }
 
-export interface OpenParams {
-  selectors: readonly TopicSelector[];
-  privateSelectors: readonly TopicSelector[];
-  /** Resume point from `Last-Event-ID` or `lastEventId`; undefined for a fresh subscriber. */
-  lastEventId: string | undefined;
-  client: string;
-  poll: boolean;
+export interface OpenOptions {
+  /** Keep-alive comments while quiet (long-poll answers go without). */
+  heartbeat: boolean;
 }
 
-/** Plain counters, read by /metrics and the monitor; cheap to bump on the hot path. */
-export interface HubCounters {
-  startedAt: number;
-  connectionsOpened: number;
-  connectionsClosed: number;
-  connectionsShed: number;
-  httpRequests: number;
-  eventsPublished: number;
-  eventsDelivered: number;
-  bytesOut: number;
-  slowConsumerDisconnects: number;
-}
-
-const REPLAY_PAGE = 1000;
-const HEARTBEAT = Buffer.from(':\n\n');
-const RESERVED_TYPE_PREFIX = 'herald-';
+const STORE_GAP_REASON = 'the event store lost events (it restarted or went back in time)';
 
 /**
- * The hub: publishes through the log, fans out from the log's tail to matching sessions, and runs
- * each subscriber's replay-then-live handover. Knows nothing of HTTP.
+ * The hub decides: it admits subscribers and publishers, publishes through the log, fans out from
+ * the log's tail (the one path in every mode) and ends streams. It knows nothing of HTTP: the
+ * transports hand it credentials, addresses and parameters, and a Sink per stream.
  */
 export class Hub {
-  readonly counters: HubCounters = {
-    startedAt: Date.now(),
-    connectionsOpened: 0,
-    connectionsClosed: 0,
-    connectionsShed: 0,
-    httpRequests: 0,
-    eventsPublished: 0,
-    eventsDelivered: 0,
-    bytesOut: 0,
-    slowConsumerDisconnects: 0,
-  };
-  readonly clients = new ClientCounters();
-  readonly log: EventLog;
-  readonly options: HubCoreOptions;
-  readonly #sessions = new Set<Session>();
-  readonly #index = new TopicIndex<Session>();
-  readonly #pollSessions = new Set<Session>();
+  readonly counters: HubCounters = newCounters();
+  readonly #options: HubCoreOptions;
+  readonly #log: EventLog;
+  readonly #sessions = new SessionRegistry();
+  readonly #selectors = new SelectorCache();
   readonly #wires = new WireCache();
-  #dirty: Session[] = [];
-  #flushScheduled = false;
-  #round = 0;
-  #event: Outgoing | undefined;
-  #segments: readonly (readonly string[])[] = [];
-  #closing = false;
+  readonly #delivery: Delivery;
+  readonly #fanOut: FanOut;
+  readonly #handover: Handover;
+  readonly #publishers: PublisherAdmission;
   readonly #untail: () => void;
   readonly #tick: NodeJS.Timeout;
   readonly #heartbeat: NodeJS.Timeout;
-  #pollTimer: NodeJS.Timeout | undefined;
+  #closed: Promise<void> | undefined;
 
   constructor(options: HubCoreOptions) {
-    this.options = options;
-    this.log = options.log;
-    this.#untail = this.log.tail({ event: (event) => this.#fanOut(this.#wires.encode(event)) });
+    this.#options = options;
+    this.#log = options.log;
+    this.#delivery = new Delivery(this.counters, options.limits.maxUnsentBytesPerSession, (session) =>
+      this.closeSession(session, 'destroy'),
+    );
+    this.#fanOut = new FanOut(this.#sessions.index, this.#delivery);
+    this.#handover = new Handover(this.#log, this.#wires, this.#delivery, options.retryMs);
+    this.#publishers = new PublisherAdmission(options.limits, options.publishers, this.counters);
+    this.#untail = this.#log.tail({
+      event: (event) => this.#onEvent(event),
+      gap: (lastId, head) => this.#onLogGap(lastId, head),
+    });
     // One timer each for the whole hub, never one per connection.
-    this.#tick = setInterval(() => this.clients.newWindow(), 1000).unref();
-    this.#heartbeat = setInterval(() => this.#beat(), Math.max(250, options.heartbeatMs / 2)).unref();
+    this.#tick = setInterval(() => this.#everySecond(), 1000).unref();
+    this.#heartbeat = setInterval(
+      () => this.#delivery.heartbeat(this.#sessions, options.heartbeatMs),
+      Math.max(250, options.heartbeatMs / 2),
+    ).unref();
   }
 
   get closing(): boolean {
-    return this.#closing;
+    return this.#closed !== undefined;
+  }
+
+  get limits(): Readonly<Limits> {
+    return this.#options.limits;
   }
 
   /** Open streams now. */
@@ -119,307 +96,168 @@ export class Hub {
     return this.#sessions.size;
   }
 
-  /** Subscriptions per selector, for the monitor. */
+  /** Open streams subscribed with a credential (their topics are never listed). */
+  get authenticatedConnections(): number {
+    return this.#sessions.authenticated;
+  }
+
+  /** Anonymous subscriptions per selector, for the monitor. */
   topicCounts(): ReadonlyMap<string, number> {
-    return this.#index.counts();
+    return this.#sessions.publicCounts();
   }
 
-  /** Checks a publish and turns it into the event the log stores. Throws HeraldError (400/413). */
-  validate(input: PublishInput): NewEvent {
-    const limits = this.options.limits;
-    const list = typeof input.topics === 'string' ? [input.topics] : input.topics;
-    if (!Array.isArray(list) || list.length === 0)
-      throw new HeraldError('invalid', 'at least one topic is required');
-    if (list.length > limits.maxTopicsPerEvent) {
-      throw new HeraldError(
-        'invalid',
-        `an event may have at most ${limits.maxTopicsPerEvent} topics (maxTopicsPerEvent)`,
-      );
-    }
-    for (const topic of list) {
-      try {
-        parseTopic(topic);
-      } catch (error) {
-        if (error instanceof TopicError) throw new HeraldError('invalid', error.message);
-        throw error;
-      }
-    }
-    if (typeof input.data !== 'string') throw new HeraldError('invalid', 'data must be a string');
-    const bytes = Buffer.byteLength(input.data);
-    if (bytes > limits.maxEventBytes) {
-      throw new HeraldError(
-        'too-large',
-        `data is ${bytes} bytes; the limit is ${limits.maxEventBytes} (maxEventBytes)`,
-      );
-    }
-    if (input.type !== undefined) {
-      if (typeof input.type !== 'string' || input.type === '' || /[\r\n\0]/.test(input.type)) {
-        throw new HeraldError('invalid', 'type must be a non-empty string without CR, LF or NUL');
-      }
-      if (input.type.length > 128) throw new HeraldError('invalid', 'type is longer than 128 characters');
-      if (input.type.startsWith(RESERVED_TYPE_PREFIX)) {
-        throw new HeraldError(
-          'invalid',
-          `event types starting with "${RESERVED_TYPE_PREFIX}" are reserved for the hub`,
-        );
-      }
-    }
-    if (input.retry !== undefined && (!Number.isSafeInteger(input.retry) || input.retry < 0)) {
-      throw new HeraldError('invalid', 'retry must be a non-negative integer (milliseconds)');
-    }
-    return {
-      topics: [...new Set(list)],
-      data: input.data,
-      type: input.type,
-      retry: input.retry,
-      private: input.private === true,
-    };
+  /** Retained history, for stats. */
+  historySize(): { events: number; bytes: number } {
+    return this.#log.size();
   }
 
-  /** Publishes one event; resolves with its id once the log has stored it. */
-  async publish(input: PublishInput): Promise<{ id: string }> {
-    return this.append(this.validate(input));
+  head(): Promise<string> {
+    return this.#log.head();
   }
 
-  /** Appends an event that `validate` already returned (the HTTP route checks claims in between). */
-  async append(event: NewEvent): Promise<{ id: string }> {
-    if (this.#closing) throw new HeraldError('unavailable', 'the hub is shutting down');
-    // The hub's own system topics are live snapshots, not history: they bypass the log.
-    if (event.topics.every((topic) => topic.startsWith('$'))) {
-      this.#fanOut(WireCache.transient(event));
-      return { id: await this.log.head() };
-    }
-    const stored = await this.log.append(event);
-    return { id: stored.id };
+  /** Orders two event ids of this hub's log. */
+  compareIds(a: string, b: string): number {
+    return this.#log.compareIds(a, b);
   }
-
-  #fanOut(event: Outgoing): void {
-    this.counters.eventsPublished++;
-    this.#round++;
-    this.#event = event;
-    // Split once per event, for the index walk and for every private-event check.
-    const segments = event.topics.map((topic) => topic.split('/'));
-    this.#segments = segments;
-    for (const topic of segments) this.#index.forEachMatch(topic, this.#visit);
-    this.#event = undefined;
-  }
-
-  // A bound arrow kept on the instance: no closure allocated per event.
-  readonly #visit = (session: Session): void => {
-    const event = this.#event!;
-    if (session.round === this.#round) return;
-    session.round = this.#round;
-    if (event.private && !anySelectorMatchesSplit(session.privateSelectors, this.#segments)) return;
-    if (session.state === 'live') {
-      session.enqueue(event.wire);
-      session.pendingEvents++;
-      this.#markDirty(session);
-    } else if (session.state === 'replaying') {
-      session.held!.push(event);
-      session.heldBytes += event.wire.length;
-      if (session.heldBytes > this.options.limits.maxUnsentBytesPerSession) this.#dropSlow(session);
-    }
-  };
-
-  #markDirty(session: Session): void {
-    if (session.dirty) return;
-    session.dirty = true;
-    this.#dirty.push(session);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(this.#flush);
-    }
-  }
-
-  /** Writes everything due to each socket in this tick in one write. */
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    const dirty = this.#dirty;
-    this.#dirty = [];
-    const now = Date.now();
-    const ceiling = this.options.limits.maxUnsentBytesPerSession;
-    for (const session of dirty) {
-      session.dirty = false;
-      if (session.closed || session.pending.length === 0) continue;
-      if (session.sink.buffered() > ceiling) {
-        this.#dropSlow(session);
-        continue;
-      }
-      session.sink.write(session.pending);
-      this.counters.eventsDelivered += session.pendingEvents;
-      this.counters.bytesOut += session.pendingBytes;
-      if (session.poll && session.pendingEvents > 0) session.poll.quietUntil = now + this.options.pollQuietMs;
-      session.lastWriteAt = now;
-      session.pending.length = 0;
-      session.pendingBytes = 0;
-      session.pendingEvents = 0;
-    }
-  };
-
-  #dropSlow(session: Session): void {
-    this.counters.slowConsumerDisconnects++;
-    this.closeSession(session, 'destroy');
-  }
-
-  #beat(): void {
-    const now = Date.now();
-    const quiet = this.options.heartbeatMs;
-    for (const session of this.#sessions) {
-      if (session.state !== 'live' || session.poll || now - session.lastWriteAt < quiet) continue;
-      session.sink.write([HEARTBEAT]);
-      session.lastWriteAt = now;
-      this.counters.bytesOut += HEARTBEAT.length;
-    }
-  }
-
-  #checkPolls = (): void => {
-    const now = Date.now();
-    for (const session of this.#pollSessions) {
-      const poll = session.poll!;
-      if (now >= poll.deadline || (poll.quietUntil > 0 && now >= poll.quietUntil))
-        this.closeSession(session, 'end');
-    }
-    if (this.#pollSessions.size === 0 && this.#pollTimer) {
-      clearInterval(this.#pollTimer);
-      this.#pollTimer = undefined;
-    }
-  };
 
   /** A jittered delay in [base, 2 x base), so that shed or shut-down clients come back spread out. */
   jitteredRetry(): number {
-    const base = this.options.shedRetryMs;
+    const base = this.#options.shedRetryMs;
     return Math.floor(base + Math.random() * base);
   }
 
+  // ---- publishing
+
+  /** Publishes one event from inside the process (trusted: no credential, system topics allowed). */
+  async publish(input: PublishInput): Promise<{ id: string }> {
+    if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
+    const event = toNewEvent(input, this.#options.limits);
+    // The hub's own system topics are live snapshots, not history: they bypass the log.
+    if (event.topics.every(isSystemTopic)) {
+      this.counters.eventsPublished++;
+      this.#fanOut.send(WireCache.transient(event));
+      return { id: await this.#log.head() };
+    }
+    const stored = await this.#log.append(event);
+    return { id: stored.id };
+  }
+
+  /** Admits a publisher from outside the process: verifies its credential and takes its rate budget. */
+  admitPublisher(credential: Credential | undefined, client: string): Promise<Grant> {
+    return this.#publishers.admit(credential, client);
+  }
+
+  /** Publishes for an admitted publisher: the event must be valid and covered by its grant. */
+  async publishAs(grant: Grant, input: PublishInput): Promise<{ id: string }> {
+    const event = toNewEvent(input, this.#options.limits);
+    this.#publishers.authorize(grant, event);
+    return this.publish(event);
+  }
+
+  #onEvent(event: StoredEvent): void {
+    this.counters.eventsPublished++;
+    this.#fanOut.send(this.#wires.encode(event));
+  }
+
+  /** The log lost continuity: every live stream is told, and its resume point moves to the new head. */
+  #onLogGap(lastId: string, head: string): void {
+    for (const session of this.#sessions) {
+      if (session.state !== 'live') continue;
+      session.enqueue(gapEvent(lastId, STORE_GAP_REASON), false);
+      session.enqueue(resumeBlock(head), false);
+      this.#delivery.markDirty(session);
+    }
+  }
+
+  // ---- subscribing
+
+  admitSubscriber(request: SubscribeRequest): Promise<Admission> {
+    return admitSubscriber(
+      {
+        limits: this.#options.limits,
+        authorizer: this.#options.subscribers,
+        selectors: this.#selectors,
+        sessions: this.#sessions,
+        closing: () => this.closing,
+        jitteredRetry: () => this.jitteredRetry(),
+      },
+      request,
+    ).then((admission) => {
+      if (admission.kind === 'shed') this.counters.connectionsShed++;
+      return admission;
+    });
+  }
+
   /**
-   * Starts a subscriber's stream on `sink` (headers already sent). Returns at once; the replay runs
-   * in the background and hands over to live delivery with no gap and no duplicate.
+   * Starts an admitted subscriber's stream on `sink` (headers already sent). Returns at once; the
+   * replay runs in the background and hands over to live delivery with no gap and no duplicate.
    */
-  open(sink: Sink, params: OpenParams): Session {
-    const now = Date.now();
-    const poll = params.poll ? { deadline: now + this.options.pollTimeoutMs, quietUntil: 0 } : undefined;
-    const session = new Session(sink, params.selectors, params.privateSelectors, params.client, poll, now);
-    this.#sessions.add(session);
-    this.clients.openStream(params.client);
-    this.counters.connectionsOpened++;
+  open(sink: Sink, subscription: Subscription, options: OpenOptions): Session {
+    const session = new Session(sink, subscription, options.heartbeat, Date.now());
     // Registered before the replay is read, so nothing published meanwhile is missed: it is held.
-    for (const selector of params.selectors) this.#index.add(selector, session);
-    if (poll) {
-      this.#pollSessions.add(session);
-      this.#pollTimer ??= setInterval(this.#checkPolls, Math.min(50, this.options.pollQuietMs)).unref();
-    }
-    this.#start(session, params.lastEventId).catch(() => this.closeSession(session, 'destroy'));
+    this.#sessions.add(session);
+    this.counters.connectionsOpened++;
+    this.#handover
+      .start(session, subscription.lastEventId)
+      .catch(() => this.closeSession(session, 'destroy'));
     return session;
-  }
-
-  async #start(session: Session, lastEventId: string | undefined): Promise<void> {
-    const retry = `retry: ${this.options.retryMs}\n`;
-    let cursor: string;
-    if (lastEventId === undefined) {
-      // A fresh subscriber's resume point is now: `id:` with no data sets it without an event.
-      cursor = await this.log.head();
-      session.enqueue(Buffer.from(`${retry}id: ${cursor}\n\n`));
-    } else {
-      session.enqueue(Buffer.from(`${retry}\n`));
-      cursor = await this.#replay(session, lastEventId);
-      if (session.closed) return;
-    }
-    const held = session.held!;
-    session.held = undefined;
-    session.state = 'live';
-    for (const event of held) {
-      if (event.id === undefined || this.log.compareIds(event.id, cursor) > 0) {
-        session.enqueue(event.wire);
-        session.pendingEvents++;
-      }
-    }
-    this.#markDirty(session);
-  }
-
-  /** Sends what the subscriber missed after `lastEventId`; returns the id the stream has reached. */
-  async #replay(session: Session, lastEventId: string): Promise<string> {
-    const visible = (event: StoredEvent) =>
-      anySelectorMatches(session.selectors, event.topics) &&
-      (!event.private || anySelectorMatches(session.privateSelectors, event.topics));
-    let cursor = lastEventId;
-    let lastSent: string | undefined;
-    for (let page = 0; ; page++) {
-      const result = await this.log.readAfter(cursor, visible, REPLAY_PAGE);
-      if (session.closed) return cursor;
-      if (page === 0 && result.gap) session.enqueue(gapEvent(lastEventId));
-      for (const event of result.events) {
-        session.enqueue(this.#wires.wireOf(event));
-        session.pendingEvents++;
-        lastSent = event.id;
-      }
-      cursor = result.cursor;
-      if (!result.more) break;
-      // Long replay: send this page and wait for the socket to drain before reading the next.
-      this.#writeNow(session);
-      if (session.sink.buffered() > this.options.limits.maxUnsentBytesPerSession)
-        await session.sink.drained();
-      if (session.closed) return cursor;
-    }
-    // Move the client's resume point past events it may not see, and past a gap.
-    if (lastSent !== cursor) session.enqueue(Buffer.from(`id: ${cursor}\n\n`));
-    return cursor;
-  }
-
-  #writeNow(session: Session): void {
-    if (session.pending.length === 0 || session.closed) return;
-    session.sink.write(session.pending);
-    this.counters.eventsDelivered += session.pendingEvents;
-    this.counters.bytesOut += session.pendingBytes;
-    session.pending.length = 0;
-    session.pendingBytes = 0;
-    session.pendingEvents = 0;
   }
 
   /** Forgets a session; `end` closes the response cleanly, `destroy` cuts it, `gone` means the client left. */
   closeSession(session: Session, how: 'end' | 'destroy' | 'gone'): void {
     if (session.closed) return;
     // What is queued (a shutdown's retry:, a long-poll's last events) goes out before the end.
-    if (how === 'end') this.#writeNow(session);
+    if (how === 'end') this.#delivery.writeNow(session);
     session.state = 'closed';
-    for (const selector of session.selectors) this.#index.remove(selector, session);
     this.#sessions.delete(session);
-    this.#pollSessions.delete(session);
-    this.clients.closeStream(session.client);
     this.counters.connectionsClosed++;
     session.held = undefined;
-    if (how === 'end') {
-      session.sink.end();
-    } else if (how === 'destroy') {
-      session.sink.destroy();
-    }
     session.pending.length = 0;
+    if (how === 'end') session.sink.end();
+    else if (how === 'destroy') session.sink.destroy();
+  }
+
+  #everySecond(): void {
+    this.#publishers.newWindow();
+    const now = Date.now();
+    for (const session of this.#sessions.expired(now)) {
+      // The page may fetch a fresh credential and reconnect; the old one is refused from now on.
+      session.enqueue(reauthEvent(session.expiresAt!), false);
+      this.counters.credentialExpiries++;
+      this.closeSession(session, 'end');
+    }
   }
 
   /**
-   * Stops the hub: every stream gets a jittered `retry:` and is closed, so clients come back spread
-   * out (to this hub's successor); then the log is flushed and closed.
+   * Stops the hub: every stream gets a jittered `retry:` and ends once what is queued for it is out
+   * (so clients come back spread out, with nothing lost); streams still sending after the drain
+   * timeout are cut. Then the log is closed.
    */
-  async close(): Promise<void> {
-    if (this.#closing) return;
-    this.#closing = true;
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
     this.#untail();
     clearInterval(this.#tick);
     clearInterval(this.#heartbeat);
-    if (this.#pollTimer) clearInterval(this.#pollTimer);
-    this.#flush();
+    this.#delivery.flush();
+    const sinks: Sink[] = [];
     for (const session of [...this.#sessions]) {
-      session.enqueue(Buffer.from(`retry: ${this.jitteredRetry()}\n\n`));
+      session.enqueue(retryBlock(this.jitteredRetry()), false);
+      sinks.push(session.sink);
       this.closeSession(session, 'end');
     }
-    await this.log.close();
+    const pending = new Set(sinks);
+    const finished = Promise.all(sinks.map((sink) => sink.finished().then(() => pending.delete(sink))));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.drainTimeoutMs);
+    });
+    await Promise.race([finished, timeout]);
+    clearTimeout(timer);
+    for (const sink of pending) sink.destroy();
+    await this.#log.close();
   }
-}
-
-/** The hub's notice that events may be missing before the replay that follows. */
-function gapEvent(lastEventId: string): Buffer {
-  const data = JSON.stringify({
-    lastEventId,
-    reason: 'the resume point is older than the history or unknown',
-  });
-  return encodeEventBytes({ type: 'herald-gap', data });
 }

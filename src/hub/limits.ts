@@ -12,8 +12,13 @@ export interface Limits {
   maxEventBytes: number;
   /** Bytes of one publish request body. */
   maxPublishBodyBytes: number;
-  /** Publish requests per second from one client address. */
+  /** Authenticated publish requests per second from one client address. */
   maxPublishesPerSecondPerClient: number;
+  /**
+   * Publish attempts with a missing or bad credential per second from one client address; counted
+   * apart, so that an anonymous flood never spends a real publisher's budget.
+   */
+  maxAuthFailuresPerSecondPerClient: number;
   /** Unsent bytes a subscriber may fall behind before it is disconnected (it resumes from history). */
   maxUnsentBytesPerSession: number;
 }
@@ -26,37 +31,28 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxEventBytes: 256 * 1024,
   maxPublishBodyBytes: 1024 * 1024,
   maxPublishesPerSecondPerClient: 2_000,
+  maxAuthFailuresPerSecondPerClient: 50,
   maxUnsentBytesPerSession: 1024 * 1024,
 };
 
-/** Counts per client address: open streams, and publishes in the current one-second window. */
-export class ClientCounters {
-  readonly #streams = new Map<string, number>();
-  #publishes = new Map<string, number>();
+/** A fixed one-second window of counts per client address (publishes, failed authentications). */
+export class ClientBudget {
+  #counts = new Map<string, number>();
 
-  streams(client: string): number {
-    return this.#streams.get(client) ?? 0;
-  }
-
-  openStream(client: string): void {
-    this.#streams.set(client, this.streams(client) + 1);
-  }
-
-  closeStream(client: string): void {
-    const n = this.streams(client) - 1;
-    if (n <= 0) this.#streams.delete(client);
-    else this.#streams.set(client, n);
-  }
-
-  /** Counts one publish; returns false when the client is over `perSecond` in this window. */
-  takePublish(client: string, perSecond: number): boolean {
-    const n = (this.#publishes.get(client) ?? 0) + 1;
-    this.#publishes.set(client, n);
+  /** Counts one; returns false when the client is over `perSecond` in this window. */
+  take(client: string, perSecond: number): boolean {
+    const n = (this.#counts.get(client) ?? 0) + 1;
+    this.#counts.set(client, n);
     return n <= perSecond;
   }
 
-  /** Starts a new one-second window (called by the hub's once-a-second tick). */
+  /** Is the client already over `perSecond` in this window? (Counts nothing.) */
+  spent(client: string, perSecond: number): boolean {
+    return (this.#counts.get(client) ?? 0) >= perSecond;
+  }
+
+  /** Starts a new one-second window (the hub's once-a-second tick). */
   newWindow(): void {
-    if (this.#publishes.size > 0) this.#publishes = new Map();
+    if (this.#counts.size > 0) this.#counts = new Map();
   }
 }

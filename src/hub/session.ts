@@ -1,42 +1,40 @@
-import type { TopicSelector } from './topic-selector.js';
+import type { Grant } from './authorizer.js';
+import type { Sink } from './sink.js';
+import { anySelectorMatchesSplit, type TopicSelector } from './topic-selector.js';
 import type { Outgoing } from './wire-cache.js';
-
-/** Where a session's bytes go: a node:http response, a Fetch ReadableStream, a test double. */
-export interface Sink {
-  /** Writes everything due in this tick; several chunks go out as one write. */
-  write(chunks: readonly Buffer[]): void;
-  /** Bytes accepted but not yet sent to the network. */
-  buffered(): number;
-  /** Ends the response cleanly. */
-  end(): void;
-  /** Cuts the connection (slow consumer). */
-  destroy(): void;
-  /** Resolves when buffered bytes have been sent, or the connection is gone. */
-  drained(): Promise<void>;
-}
 
 export type SessionState = 'replaying' | 'live' | 'closed';
 
-/** Long-poll bookkeeping: the response ends after a quiet gap following a burst, or at a deadline. */
-export interface PollState {
-  /** Time (ms) at which the response ends regardless. */
-  readonly deadline: number;
-  /** Time (ms) at which the response ends if nothing more was written; 0 while nothing was sent. */
-  quietUntil: number;
+/** What an admitted subscriber asked for and may see. */
+export interface Subscription {
+  readonly selectors: readonly TopicSelector[];
+  /** The verified credential's grant; undefined for an anonymous subscriber (public events only). */
+  readonly grant: Grant | undefined;
+  /** Resume point from `Last-Event-ID` / `lastEventId`; undefined for a fresh subscriber. */
+  readonly lastEventId: string | undefined;
+  readonly client: string;
 }
 
+const NO_SELECTORS: readonly TopicSelector[] = Object.freeze([]);
+
 /**
- * One subscriber's stream. Kept small: no timers, no closures, no copies of history. The hub
- * queues the wire bytes of due events in `pending` and flushes all sessions once per tick.
+ * One subscriber's stream. Kept small: no timers, no closures, no copies of history. It knows what
+ * it may receive; the hub's delivery queues due bytes in `pending` and flushes once per tick.
  */
 export class Session {
   state: SessionState = 'replaying';
+  readonly selectors: readonly TopicSelector[];
+  /** Private topics this subscriber is authorized for. */
+  readonly privateSelectors: readonly TopicSelector[];
+  readonly client: string;
+  /** When the credential expires (ms); the stream ends then. */
+  readonly expiresAt: number | undefined;
   /** Wire chunks due in this tick. */
-  pending: Buffer[] = [];
+  readonly pending: Buffer[] = [];
   pendingBytes = 0;
   /** How many of the pending chunks are events (the rest are control lines). */
   pendingEvents = 0;
-  /** Queued in the hub's dirty list for this tick. */
+  /** Queued in the delivery's dirty list for this tick. */
   dirty = false;
   /** Live events that arrived while the replay was being read; delivered after it, without duplicates. */
   held: Outgoing[] | undefined = [];
@@ -47,13 +45,15 @@ export class Session {
 
   constructor(
     readonly sink: Sink,
-    readonly selectors: readonly TopicSelector[],
-    /** Selectors of private topics this subscriber is authorized for (from its token). */
-    readonly privateSelectors: readonly TopicSelector[],
-    readonly client: string,
-    readonly poll: PollState | undefined,
+    subscription: Subscription,
+    /** Keep-alive comments when quiet (off for long-poll answers, which end soon anyway). */
+    readonly heartbeat: boolean,
     now: number,
   ) {
+    this.selectors = subscription.selectors;
+    this.privateSelectors = subscription.grant?.subscribe ?? NO_SELECTORS;
+    this.client = subscription.client;
+    this.expiresAt = subscription.grant?.expiresAt;
     this.lastWriteAt = now;
   }
 
@@ -61,8 +61,19 @@ export class Session {
     return this.state === 'closed';
   }
 
-  enqueue(chunk: Buffer): void {
+  /** Subscribed with a credential: its selectors are nobody else's business. */
+  get authenticated(): boolean {
+    return this.privateSelectors !== NO_SELECTORS;
+  }
+
+  /** May this subscriber see an event that matched one of its selectors? (`segments`: its topics, split.) */
+  mayReceive(event: Outgoing, segments: readonly (readonly string[])[]): boolean {
+    return !event.private || anySelectorMatchesSplit(this.privateSelectors, segments);
+  }
+
+  enqueue(chunk: Buffer, isEvent: boolean): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
+    if (isEvent) this.pendingEvents++;
   }
 }

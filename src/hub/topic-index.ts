@@ -1,4 +1,4 @@
-import type { TopicSelector } from './topic-selector.js';
+import { isSystemTopic, type TopicSelector } from './topic-selector.js';
 
 interface Node<T> {
   /** Items whose selector ends exactly here. */
@@ -19,15 +19,12 @@ function newNode<T>(): Node<T> {
  */
 export class TopicIndex<T> {
   readonly #root: Node<T> = newNode();
-  /** Subscriptions per selector text, for the monitor. */
-  readonly #counts = new Map<string, number>();
 
   add(selector: TopicSelector, item: T): void {
     let node = this.#root;
     for (const segment of selector.segments) {
       if (segment === '**') {
         node.rest.add(item);
-        this.#count(selector.text, 1);
         return;
       }
       let next: Node<T> | undefined;
@@ -43,7 +40,6 @@ export class TopicIndex<T> {
       node = next;
     }
     node.items.add(item);
-    this.#count(selector.text, 1);
   }
 
   remove(selector: TopicSelector, item: T): void {
@@ -52,7 +48,7 @@ export class TopicIndex<T> {
     let node = this.#root;
     for (const segment of selector.segments) {
       if (segment === '**') {
-        if (node.rest.delete(item)) this.#count(selector.text, -1);
+        node.rest.delete(item);
         this.#prune(path, node);
         return;
       }
@@ -61,7 +57,7 @@ export class TopicIndex<T> {
       path.push([node, segment]);
       node = next;
     }
-    if (node.items.delete(item)) this.#count(selector.text, -1);
+    node.items.delete(item);
     this.#prune(path, node);
   }
 
@@ -75,16 +71,10 @@ export class TopicIndex<T> {
     }
   }
 
-  #count(text: string, delta: number): void {
-    const n = (this.#counts.get(text) ?? 0) + delta;
-    if (n <= 0) this.#counts.delete(text);
-    else this.#counts.set(text, n);
-  }
-
   /** Calls `visit` for every item with a selector matching `topic`; an item may be visited more than once. */
   forEachMatch(topic: readonly string[], visit: (item: T) => void): void {
     // System topics ($SYS/...) are matched by name only: wildcards at the root never reach them.
-    const system = topic[0]?.startsWith('$') === true;
+    const system = topic[0] !== undefined && isSystemTopic(topic[0]);
     this.#walk(this.#root, topic, 0, visit, system);
   }
 
@@ -100,8 +90,9 @@ export class TopicIndex<T> {
     if (node.star !== undefined && !rootGuard) this.#walk(node.star, topic, depth + 1, visit, system);
   }
 
-  /** Subscriptions per selector, for the monitor. */
-  counts(): ReadonlyMap<string, number> {
-    return this.#counts;
+  /** True when nothing is subscribed (every node pruned). */
+  isEmpty(): boolean {
+    const root = this.#root;
+    return root.items.size === 0 && root.rest.size === 0 && root.children.size === 0 && !root.star;
   }
 }

@@ -4,6 +4,7 @@
  * included). As MQTT brokers do, a selector that starts with a wildcard never matches a topic whose
  * first segment starts with `$` (`$SYS/...`): system topics must be asked for by name.
  */
+import { quote } from './refusal.js';
 
 export const MAX_TOPIC_LENGTH = 256;
 const MAX_SEGMENTS = 32;
@@ -11,6 +12,11 @@ const MAX_SEGMENTS = 32;
 const BAD_CHARACTER = /[\u0000-\u001f\u007f*]/;
 
 export class TopicError extends Error {}
+
+/** System topics (`$SYS/...`) belong to the hub: never published over HTTP, never matched by a leading wildcard. */
+export function isSystemTopic(topic: string): boolean {
+  return topic.startsWith('$');
+}
 
 /** A checked selector, split once into segments. */
 export interface TopicSelector {
@@ -26,7 +32,7 @@ function checkPath(kind: string, text: string): string[] {
   const segments = text.split('/');
   if (segments.length > MAX_SEGMENTS) throw new TopicError(`${kind} has more than ${MAX_SEGMENTS} segments`);
   if (segments.some((s) => s.length === 0)) {
-    throw new TopicError(`${kind} "${text}" has an empty segment (leading, trailing or double "/")`);
+    throw new TopicError(`${kind} ${quote(text)} has an empty segment (leading, trailing or double "/")`);
   }
   return segments;
 }
@@ -37,7 +43,7 @@ export function parseTopic(text: string): string[] {
   for (const s of segments) {
     if (BAD_CHARACTER.test(s)) {
       throw new TopicError(
-        `topic "${text}" may not contain "*" or control characters (wildcards are for subscribing)`,
+        `topic ${quote(text)} may not contain "*" or control characters (wildcards are for subscribing)`,
       );
     }
   }
@@ -50,11 +56,14 @@ export function parseSelector(text: string): TopicSelector {
   segments.forEach((s, i) => {
     if (s === '*') return;
     if (s === '**') {
-      if (i !== segments.length - 1) throw new TopicError(`"**" may only be the last segment, in "${text}"`);
+      if (i !== segments.length - 1)
+        throw new TopicError(`"**" may only be the last segment, in ${quote(text)}`);
       return;
     }
     if (BAD_CHARACTER.test(s)) {
-      throw new TopicError(`"${text}": "*" must be a whole segment, and control characters are not allowed`);
+      throw new TopicError(
+        `${quote(text)}: "*" must be a whole segment, and control characters are not allowed`,
+      );
     }
   });
   return { text, segments };
@@ -63,7 +72,7 @@ export function parseSelector(text: string): TopicSelector {
 /** Does `selector` match the topic (already split into segments)? */
 export function selectorMatches(selector: TopicSelector, topic: readonly string[]): boolean {
   const sel = selector.segments;
-  if ((sel[0] === '*' || sel[0] === '**') && topic[0]?.startsWith('$')) return false;
+  if ((sel[0] === '*' || sel[0] === '**') && topic[0] !== undefined && isSystemTopic(topic[0])) return false;
   for (let i = 0; i < sel.length; i++) {
     const s = sel[i];
     if (s === '**') return true;

@@ -1,7 +1,8 @@
+import type { HttpCounters } from '../http/http-counters.js';
 import type { Hub } from '../hub/hub.js';
 import { HistoryRing } from './history-ring.js';
 import { ProcessTop } from './process-top.js';
-import { RateMeter } from './rates.js';
+import { type RatedCounters, RateMeter } from './rates.js';
 import type { StatsSnapshot, SystemSample } from './snapshot.js';
 import { SystemStats } from './system-stats.js';
 import {
@@ -71,6 +72,7 @@ export function defaultSampler(topProcesses: number): (watched: boolean) => Prom
 export class Collector {
   readonly options: CollectorOptions;
   readonly #hub: Hub;
+  readonly #http: HttpCounters;
   readonly #sample: (watched: boolean) => SystemSample | Promise<SystemSample>;
   readonly #rates: RateMeter;
   readonly #watcher: ThresholdWatcher;
@@ -81,11 +83,12 @@ export class Collector {
   #stopped = false;
   #historyJson: Buffer | undefined;
 
-  constructor(hub: Hub, options: Partial<CollectorOptions> = {}) {
+  constructor(hub: Hub, http: HttpCounters, options: Partial<CollectorOptions> = {}) {
     this.options = { ...COLLECTOR_DEFAULTS, ...options };
     this.#hub = hub;
+    this.#http = http;
     this.#sample = this.options.sample ?? defaultSampler(this.options.topProcesses);
-    this.#rates = new RateMeter(hub.counters, Date.now());
+    this.#rates = new RateMeter(this.#rated(), Date.now());
     this.#watcher = new ThresholdWatcher(this.options.thresholds);
     this.#snapshots = new HistoryRing(Math.max(1, this.options.historySize));
     this.#warnings = new HistoryRing(Math.max(1, this.options.warningHistorySize));
@@ -158,26 +161,31 @@ export class Collector {
     return this.#historyJson;
   }
 
+  #rated(): RatedCounters {
+    return { ...this.#hub.counters, httpRequests: this.#http.requests };
+  }
+
   #snapshot(sample: SystemSample): StatsSnapshot {
     const hub = this.#hub;
     const c = hub.counters;
     const now = Date.now();
-    const rates = this.#rates.next(c, now);
-    const size = hub.log.size();
+    const rates = this.#rates.next(this.#rated(), now);
+    const size = hub.historySize();
     const total = sample.memory.systemTotal;
     const snapshot: StatsSnapshot = {
       t: now,
       uptimeSeconds: Math.floor((now - c.startedAt) / 1000),
       connections: {
         now: hub.connections,
-        max: hub.options.limits.maxConnections,
+        max: hub.limits.maxConnections,
+        authenticated: hub.authenticatedConnections,
         opened: c.connectionsOpened,
         closed: c.connectionsClosed,
         shed: c.connectionsShed,
         openedPerSecond: rates.connectionsOpened,
         closedPerSecond: rates.connectionsClosed,
       },
-      http: { requests: c.httpRequests, perSecond: rates.httpRequests },
+      http: { requests: this.#http.requests, perSecond: rates.httpRequests },
       events: {
         published: c.eventsPublished,
         delivered: c.eventsDelivered,

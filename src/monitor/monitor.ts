@@ -1,3 +1,4 @@
+import type { HttpCounters } from '../http/http-counters.js';
 import type { StaticAsset } from '../http/static-assets.js';
 import type { Hub } from '../hub/hub.js';
 import { Collector, type CollectorOptions } from './collector.js';
@@ -17,9 +18,9 @@ export interface Monitor {
 }
 
 /** Creates and starts the monitor of one hub. */
-export function createMonitor(hub: Hub, options: MonitorOptions = {}): Monitor {
+export function createMonitor(hub: Hub, http: HttpCounters, options: MonitorOptions = {}): Monitor {
   const { page = true, ...collectorOptions } = options;
-  const collector = new Collector(hub, collectorOptions);
+  const collector = new Collector(hub, http, collectorOptions);
   const assets = page ? monitorPageAssets(collector) : new Map<string, StaticAsset>();
   collector.start();
   return { collector, assets, stop: () => collector.stop() };

@@ -1,5 +1,3 @@
-import type { HubCounters } from '../hub/hub.js';
-
 /** Per-second rates of the hub's cumulative counters between two readings. */
 export type CounterRates = Record<
   | 'connectionsOpened'
@@ -20,17 +18,20 @@ const RATED = [
   'bytesOut',
 ] as const;
 
+/** The cumulative counters the monitor rates: the hub's, and the HTTP layer's requests. */
+export type RatedCounters = Record<(typeof RATED)[number], number>;
+
 /** Remembers the previous reading of the counters and turns the difference into rates. */
 export class RateMeter {
-  #last: Pick<HubCounters, (typeof RATED)[number]>;
+  #last: RatedCounters;
   #lastAt: number;
 
-  constructor(counters: HubCounters, now: number) {
+  constructor(counters: RatedCounters, now: number) {
     this.#last = pick(counters);
     this.#lastAt = now;
   }
 
-  next(counters: HubCounters, now: number): CounterRates {
+  next(counters: RatedCounters, now: number): CounterRates {
     const seconds = (now - this.#lastAt) / 1000;
     const rates = {} as CounterRates;
     for (const key of RATED) {
@@ -43,7 +44,7 @@ export class RateMeter {
   }
 }
 
-function pick(c: HubCounters): Pick<HubCounters, (typeof RATED)[number]> {
+function pick(c: RatedCounters): RatedCounters {
   return {
     connectionsOpened: c.connectionsOpened,
     connectionsClosed: c.connectionsClosed,

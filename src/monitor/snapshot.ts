@@ -30,6 +30,8 @@ export interface StatsSnapshot {
     now: number;
     /** The hub's maxConnections limit. */
     max: number;
+    /** Streams subscribed with a credential: counted here, never listed under `topics`. */
+    authenticated: number;
     opened: number;
     closed: number;
     shed: number;
@@ -53,7 +55,10 @@ export interface StatsSnapshot {
     systemUsed: number;
   };
   top?: TopProcess[];
-  /** Selectors subscribed now: how many, and the busiest with their subscription counts. */
+  /**
+   * Selectors of anonymous subscriptions now: how many, and the busiest with their counts. Those of
+   * subscriptions made with a credential are private and never appear (see `connections.authenticated`).
+   */
   topics: { count: number; top: { selector: string; subscribers: number }[] };
   /** Names of the threshold rules at warning level now. */
   warnings: string[];

@@ -202,7 +202,7 @@ describe('publish and subscribe over HTTP', () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push((await hub.hub.publish({ topics: 'ids', data: String(i) })).id);
     for (let i = 1; i < ids.length; i++) {
-      assert.ok(hub.hub.core.log.compareIds(ids[i - 1]!, ids[i]!) < 0, `${ids[i - 1]} < ${ids[i]}`);
+      assert.ok(hub.hub.compareIds(ids[i - 1]!, ids[i]!) < 0, `${ids[i - 1]} < ${ids[i]}`);
     }
   });
 });
@@ -217,7 +217,7 @@ describe('system topics', () => {
       for (let i = 0; i < 10; i++) await hub.hub.publish({ topics: '$SYS/test', data: `snapshot ${i}` });
       await sys.take(11);
       assert.equal(sys.lastEventId, id);
-      assert.equal(hub.hub.core.log.size().events, 1);
+      assert.equal(hub.hub.stats().history.events, 1);
       sys.close();
     } finally {
       await hub.close();

@@ -139,9 +139,9 @@ describe('slow consumers', () => {
         if (i % 4 === 3) await healthy.until(() => healthy.events.length > i, `event ${i}`, 10_000);
       }
       const grown = process.memoryUsage().arrayBuffers - before;
-      const history = hub.hub.core.log.size().bytes;
-      assert.equal(hub.hub.core.counters.slowConsumerDisconnects, 5);
-      assert.equal(hub.hub.core.connections, 1, 'only the reading subscriber is left');
+      const history = hub.hub.stats().history.bytes;
+      assert.equal(hub.hub.stats().slowConsumerDisconnects, 5);
+      assert.equal(hub.hub.stats().connections, 1, 'only the reading subscriber is left');
       // Buffers: the history's 36 MB, shared by every socket (no per-subscriber copies), and little else.
       const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
       assert.ok(grown < history + 16 * 1048576, `buffers grew ${mib(grown)} for ${mib(history)} of history`);
@@ -250,7 +250,7 @@ describe('the Fetch adapter', () => {
       assert.equal(text, `id: ${id}\ndata: hi\n\n`);
       await reader.cancel();
       await sleep(10);
-      assert.equal(hub.hub.core.connections, 0, 'cancelling the body closes the session');
+      assert.equal(hub.hub.stats().connections, 0, 'cancelling the body closes the session');
       const missing = await hub.hub.fetch(new Request('http://hub.test/events'));
       assert.equal(missing.status, 400);
       assert.match(await missing.text(), /topic/);

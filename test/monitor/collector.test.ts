@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { asset } from '../../src/http/static-assets.js';
-import { Collector, SYS_TOPICS } from '../../src/monitor/collector.js';
+import { SYS_TOPICS } from '../../src/monitor/collector.js';
 import { HistoryRing } from '../../src/monitor/history-ring.js';
 import { ProcessTop, parseProcStat } from '../../src/monitor/process-top.js';
 import type { StatsSnapshot, SystemSample } from '../../src/monitor/snapshot.js';
@@ -26,9 +26,9 @@ after(async () => {
 
 describe('collector', () => {
   it('publishes a snapshot of counters, rates, memory and topics to $SYS/stats', async () => {
-    const hub = await startHub({ monitor: false });
+    const hub = await startHub({ monitor: { intervalMs: 0, sample: () => sample(0.5) } });
     hubs.push(hub);
-    const collector = new Collector(hub.hub.core, { intervalMs: 0, sample: () => sample(0.5) });
+    const collector = hub.hub.monitor!.collector;
     const stats = await StreamReader.open(eventsUrl(hub, [SYS_TOPICS.stats]));
     await stats.ready();
     const other = await StreamReader.open(eventsUrl(hub, ['news/*']));
@@ -55,9 +55,9 @@ describe('collector', () => {
   });
 
   it('rates are per second over the real time between ticks', async () => {
-    const hub = await startHub({ monitor: false });
+    const hub = await startHub({ monitor: { intervalMs: 0, sample: () => sample() } });
     hubs.push(hub);
-    const collector = new Collector(hub.hub.core, { intervalMs: 0, sample: () => sample() });
+    const collector = hub.hub.monitor!.collector;
     await collector.tick();
     const started = Date.now();
     for (let i = 0; i < 20; i++) await hub.hub.publish({ topics: 'x', data: String(i) });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Collector, SYS_TOPICS } from '../../src/monitor/collector.js';
+import { SYS_TOPICS } from '../../src/monitor/collector.js';
 import type { StatsSnapshot, SystemSample } from '../../src/monitor/snapshot.js';
 import { type ThresholdEvent, ThresholdWatcher } from '../../src/monitor/thresholds.js';
 import { eventsUrl, StreamReader, startHub, type TestHub } from '../support/hub.js';
@@ -12,8 +12,6 @@ after(async () => {
 
 describe('thresholds through a real hub subscription', () => {
   it('a crossing gives exactly one warning, and one recovered when it clears (with hysteresis)', async () => {
-    const hub = await startHub({ monitor: false });
-    hubs.push(hub);
     let load = 0;
     const sample = (): SystemSample => ({
       load: [load, load, load],
@@ -21,7 +19,9 @@ describe('thresholds through a real hub subscription', () => {
       cpu: { process: 0, system: 0 },
       memory: { rss: 1, heapUsed: 1, systemTotal: 100, systemFree: 50 },
     });
-    const collector = new Collector(hub.hub.core, { intervalMs: 0, sample });
+    const hub = await startHub({ monitor: { intervalMs: 0, sample } });
+    hubs.push(hub);
+    const collector = hub.hub.monitor!.collector;
     // One stream for both topics: the hub's order is total, so once the last tick's stats event (a
     // tick with no crossing) has arrived, every warning of the earlier ticks has arrived too.
     const stream = await StreamReader.open(eventsUrl(hub, [SYS_TOPICS.stats, SYS_TOPICS.warnings]));

@@ -1,0 +1,73 @@
+import type { EventLog, StoredEvent } from '../log/event-log.js';
+import { gapEvent, resumeBlock, retryBlock } from './control-events.js';
+import type { Delivery } from './delivery.js';
+import type { Session } from './session.js';
+import { anySelectorMatches } from './topic-selector.js';
+import type { WireCache } from './wire-cache.js';
+
+const REPLAY_PAGE = 1000;
+const GAP_REASON = 'the resume point is older than the history or unknown';
+
+/**
+ * A subscriber's start: its first bytes, the replay of what it missed, then live delivery with no
+ * gap and no duplicate. The session is registered (and so holds live events) before the replay is
+ * read; held events newer than the replay's end are released after it.
+ */
+export class Handover {
+  constructor(
+    private readonly log: EventLog,
+    private readonly wires: WireCache,
+    private readonly delivery: Delivery,
+    private readonly retryMs: number,
+  ) {}
+
+  async start(session: Session, lastEventId: string | undefined): Promise<void> {
+    let cursor: string;
+    if (lastEventId === undefined) {
+      // A fresh subscriber's resume point is now: `id:` with no data sets it without an event.
+      cursor = await this.log.head();
+      if (session.closed) return;
+      session.enqueue(resumeBlock(cursor, this.retryMs), false);
+    } else {
+      session.enqueue(retryBlock(this.retryMs), false);
+      cursor = await this.#replay(session, lastEventId);
+      if (session.closed) return;
+    }
+    const held = session.held!;
+    session.held = undefined;
+    session.heldBytes = 0;
+    session.state = 'live';
+    for (const event of held) {
+      if (event.id === undefined || this.log.compareIds(event.id, cursor) > 0)
+        session.enqueue(event.wire, true);
+    }
+    this.delivery.markDirty(session);
+  }
+
+  /** Sends what the subscriber missed after `lastEventId`; returns the id the stream has reached. */
+  async #replay(session: Session, lastEventId: string): Promise<string> {
+    const visible = (event: StoredEvent) =>
+      anySelectorMatches(session.selectors, event.topics) &&
+      (!event.private || anySelectorMatches(session.privateSelectors, event.topics));
+    let cursor = lastEventId;
+    let lastSent: string | undefined;
+    for (let page = 0; ; page++) {
+      const result = await this.log.readAfter(cursor, visible, REPLAY_PAGE);
+      if (session.closed) return cursor;
+      if (page === 0 && result.gap) session.enqueue(gapEvent(lastEventId, GAP_REASON), false);
+      for (const event of result.events) {
+        session.enqueue(this.wires.wireOf(event), true);
+        lastSent = event.id;
+      }
+      cursor = result.cursor;
+      if (!result.more) break;
+      // Long replay: send this page and wait for the socket to drain before reading the next.
+      this.delivery.writeNow(session);
+      if (session.sink.buffered() > 0) await session.sink.drained();
+      if (session.closed) return cursor;
+    }
+    // Move the client's resume point past events it may not see, and past a gap.
+    if (lastSent !== cursor) session.enqueue(resumeBlock(cursor), false);
+    return cursor;
+  }
+}

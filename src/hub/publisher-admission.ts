@@ -1,0 +1,84 @@
+import type { NewEvent } from '../log/event-log.js';
+import type { Authorizer, Credential, Grant } from './authorizer.js';
+import type { HubCounters } from './counters.js';
+import { ClientBudget, type Limits } from './limits.js';
+import { HeraldError, quote } from './refusal.js';
+import { anySelectorMatches, isSystemTopic } from './topic-selector.js';
+
+/**
+ * Admission of publishers from outside the process, in order: a credential is required and
+ * verified (failures are counted against their own small per-client budget, before any
+ * verification is spent on a client over it), then the authenticated publish budget is taken. What
+ * the grant allows is checked once the event is known (`authorize`).
+ */
+export class PublisherAdmission {
+  readonly #publishes = new ClientBudget();
+  readonly #failures = new ClientBudget();
+
+  constructor(
+    private readonly limits: Limits,
+    private readonly authorizer: Authorizer | undefined,
+    private readonly counters: HubCounters,
+  ) {}
+
+  async admit(credential: Credential | undefined, client: string): Promise<Grant> {
+    if (this.authorizer === undefined) {
+      throw new HeraldError(
+        'forbidden',
+        'publishing over HTTP is disabled: this hub has no JWT key (set jwtKey / --jwt-key)',
+      );
+    }
+    const failuresPerSecond = this.limits.maxAuthFailuresPerSecondPerClient;
+    if (this.#failures.spent(client, failuresPerSecond)) {
+      throw new HeraldError(
+        'rate-limited',
+        `too many publish attempts without a valid token from this client (at most ${failuresPerSecond} per second)`,
+        { retryAfterMs: 1000 },
+      );
+    }
+    let grant: Grant;
+    try {
+      if (credential === undefined) {
+        throw new HeraldError(
+          'unauthenticated',
+          'missing publisher token: send "Authorization: Bearer <JWT>" (mint one with: herald token)',
+        );
+      }
+      grant = await this.authorizer.verify(credential);
+    } catch (error) {
+      this.#failures.take(client, failuresPerSecond);
+      this.counters.publishAuthFailures++;
+      throw error;
+    }
+    const perSecond = this.limits.maxPublishesPerSecondPerClient;
+    if (!this.#publishes.take(client, perSecond)) {
+      throw new HeraldError(
+        'rate-limited',
+        `too many publishes: at most ${perSecond} per second per client`,
+        {
+          retryAfterMs: 1000,
+        },
+      );
+    }
+    return grant;
+  }
+
+  /** Refuses ('forbidden') an event the grant does not cover, or one on a system topic. */
+  authorize(grant: Grant, event: NewEvent): void {
+    for (const topic of event.topics) {
+      if (isSystemTopic(topic))
+        throw new HeraldError('forbidden', `topic ${quote(topic)} is reserved for the hub`);
+      if (!anySelectorMatches(grant.publish, [topic])) {
+        throw new HeraldError(
+          'forbidden',
+          `the token may not publish to ${quote(topic)} (its herald.publish claim does not cover it)`,
+        );
+      }
+    }
+  }
+
+  newWindow(): void {
+    this.#publishes.newWindow();
+    this.#failures.newWindow();
+  }
+}

@@ -1,0 +1,100 @@
+import type { Authorizer, Credential, Grant } from './authorizer.js';
+import type { Limits } from './limits.js';
+import { HeraldError } from './refusal.js';
+import type { SelectorCache } from './selector-cache.js';
+import type { Subscription } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
+import { TopicError, type TopicSelector } from './topic-selector.js';
+
+/** A subscribe request as any transport hands it over. */
+export interface SubscribeRequest {
+  /** Selector texts (`topic=` parameters). */
+  readonly selectors: readonly string[];
+  readonly credential: Credential | undefined;
+  /** Resume point as the client sent it; undefined or '' for a fresh subscriber. */
+  readonly lastEventId: string | null | undefined;
+  readonly client: string;
+}
+
+/** Admitted, or shed: the transport tells the client to come back in `retryMs` (never a hard error). */
+export type Admission =
+  | { readonly kind: 'admitted'; readonly subscription: Subscription }
+  | {
+      readonly kind: 'shed';
+      readonly code: 'unavailable' | 'rate-limited';
+      readonly reason: string;
+      readonly retryMs: number;
+    };
+
+const MAX_EVENT_ID_LENGTH = 256;
+
+export interface SubscriberAdmissionDeps {
+  readonly limits: Limits;
+  readonly authorizer: Authorizer | undefined;
+  readonly selectors: SelectorCache;
+  readonly sessions: SessionRegistry;
+  readonly closing: () => boolean;
+  readonly jitteredRetry: () => number;
+}
+
+/**
+ * Admission of subscribers, in order: selectors, credential, then capacity (shedding). Refusals
+ * are thrown as HeraldError; shedding is an answer, since an EventSource must be told to come back.
+ */
+export async function admitSubscriber(
+  deps: SubscriberAdmissionDeps,
+  request: SubscribeRequest,
+): Promise<Admission> {
+  const selectors = parseSelectors(deps, request.selectors);
+  let grant: Grant | undefined;
+  if (request.credential !== undefined) {
+    if (deps.authorizer === undefined)
+      throw new HeraldError(
+        'unauthenticated',
+        'this hub has no JWT key, so it cannot accept subscriber tokens',
+      );
+    grant = await deps.authorizer.verify(request.credential);
+  }
+  const limits = deps.limits;
+  if (deps.closing()) return shed(deps, 'unavailable', 'the hub is shutting down');
+  if (deps.sessions.size >= limits.maxConnections)
+    return shed(deps, 'unavailable', 'the hub is at its connection limit');
+  if (deps.sessions.streamsOf(request.client) >= limits.maxConnectionsPerClient) {
+    return shed(
+      deps,
+      'rate-limited',
+      `too many streams from this client (maxConnectionsPerClient ${limits.maxConnectionsPerClient})`,
+    );
+  }
+  return {
+    kind: 'admitted',
+    subscription: { selectors, grant, lastEventId: resumePoint(request.lastEventId), client: request.client },
+  };
+}
+
+function shed(
+  deps: SubscriberAdmissionDeps,
+  code: 'unavailable' | 'rate-limited',
+  reason: string,
+): Admission {
+  return { kind: 'shed', code, reason, retryMs: deps.jitteredRetry() };
+}
+
+function parseSelectors(deps: SubscriberAdmissionDeps, texts: readonly string[]): TopicSelector[] {
+  if (texts.length === 0) throw new HeraldError('invalid', 'at least one topic= query parameter is required');
+  const max = deps.limits.maxTopicsPerSubscription;
+  if (texts.length > max)
+    throw new HeraldError('invalid', `at most ${max} topics per subscription (maxTopicsPerSubscription)`);
+  try {
+    return [...new Set(texts)].map((text) => deps.selectors.get(text));
+  } catch (error) {
+    if (error instanceof TopicError) throw new HeraldError('invalid', error.message);
+    throw error;
+  }
+}
+
+function resumePoint(id: string | null | undefined): string | undefined {
+  if (id === null || id === undefined || id === '') return undefined;
+  // An over-long id cannot be one of ours: treat it as unknown (the replay says so with a gap event).
+  return id.length > MAX_EVENT_ID_LENGTH ? '' : id;
+}

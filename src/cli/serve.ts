@@ -17,10 +17,10 @@ const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
 /** The longest delay a Node.js timer takes. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** A shutdown that takes longer than this is cut short (exit 1). */
-const SHUTDOWN_DEADLINE_MS = 10_000;
-/** After the streams are closed, connections get this long to finish before exit. */
-const DRAIN_MS = 2_000;
+/** A shutdown that takes this much longer than the drain timeout is cut short (exit 1). */
+const SHUTDOWN_GRACE_MS = 5_000;
+/** After the streams have drained, other connections get this long to finish before exit. */
+const LINGER_MS = 1_000;
 
 /** Help for each limit; the keys are checked against `Limits`, the defaults come from DEFAULT_LIMITS. */
 const LIMIT_HELP: Record<keyof Limits, string> = {
@@ -58,6 +58,12 @@ const TIMINGS = [
     help: 'base of the jittered retry: sent when shedding load or shutting down, in ms',
   },
   {
+    name: 'drain-timeout',
+    field: 'drainTimeoutMs',
+    min: 0,
+    help: 'on shutdown, streams get this long to send what is queued for them (and a retry:), in ms',
+  },
+  {
     name: 'poll-quiet',
     field: 'pollQuietMs',
     min: 0,
@@ -78,7 +84,8 @@ export const SERVE: CommandSpec = {
   about:
     'Without --jwt-key a random key is made for this run and a publisher token (for every topic) is\n' +
     'printed; the hub then only listens on loopback. Logs are JSON lines on stdout (a short human\n' +
-    'line on a terminal). SIGTERM or SIGINT closes every stream with a jittered retry: and exits 0.',
+    'line on a terminal). SIGTERM or SIGINT ends every stream with a jittered retry: once what is\n' +
+    'queued for it is out (at most --drain-timeout), then exits 0.',
   options: [
     {
       name: 'port',
@@ -252,11 +259,11 @@ export async function serve(args: Args): Promise<void> {
   const hub = createHub({
     ...config.hub,
     jwtKey,
-    onError: (error) => log.error({ err: error }, 'unexpected error'),
+    logger: log,
   });
   // Handlers first: a signal that comes while starting up still stops the hub gracefully.
   let server: Server | undefined;
-  stopOnSignals(hub, () => server, log);
+  stopOnSignals(hub, () => server, log, config.hub.drainTimeoutMs ?? HUB_DEFAULTS.drainTimeoutMs);
   try {
     server = await hub.listen(config.port, config.host);
   } catch (error) {
@@ -284,6 +291,7 @@ function stopOnSignals(
   hub: HeraldHub,
   listening: () => Server | undefined,
   log: ReturnType<typeof createLogger>,
+  drainTimeoutMs: number,
 ): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -296,16 +304,17 @@ function stopOnSignals(
       { signal, streams: hub.stats().connections },
       'shutting down: closing streams, clients will reconnect',
     );
+    const deadline = drainTimeoutMs + SHUTDOWN_GRACE_MS;
     setTimeout(() => {
-      log.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s: exiting`);
+      log.error(`shutdown took longer than ${deadline / 1000} s: exiting`);
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
+    }, deadline).unref();
     // The server's close event comes once every connection has ended: the last bytes are out.
     const server = listening();
     const drained = new Promise<void>((resolve) => {
       if (server === undefined) return resolve();
       server.once('close', resolve);
-      setTimeout(resolve, DRAIN_MS).unref();
+      setTimeout(resolve, LINGER_MS).unref();
     });
     hub
       .close()

@@ -42,12 +42,13 @@ const REASON_PHRASE: Record<number, string> = {
  */
 export function clientErrorHandler(counters: HttpCounters, logger: HubLogger) {
   return (error: Error & { code?: string }, socket: Duplex): void => {
-    counters.clientErrors++;
-    logger.debug({ code: error.code }, 'malformed request refused');
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // The client went away mid-request (the request handler counts an aborted upload): nothing to answer.
+    if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
       socket.destroy();
       return;
     }
+    counters.clientErrors++;
+    logger.debug({ code: error.code }, 'malformed request refused');
     const [status, reason] = answerFor(error.code);
     const body = `${reason}\n`;
     socket.end(

@@ -46,11 +46,6 @@ export class ClientBudget {
     return n <= perSecond;
   }
 
-  /** Is the client already over `perSecond` in this window? (Counts nothing.) */
-  spent(client: string, perSecond: number): boolean {
-    return (this.#counts.get(client) ?? 0) >= perSecond;
-  }
-
   /** Starts a new one-second window (the hub's once-a-second tick). */
   newWindow(): void {
     if (this.#counts.size > 0) this.#counts = new Map();

@@ -7,9 +7,10 @@ import { anySelectorMatches, isSystemTopic } from './topic-selector.js';
 
 /**
  * Admission of publishers from outside the process, in order: a credential is required and
- * verified (failures are counted against their own small per-client budget, before any
- * verification is spent on a client over it), then the authenticated publish budget is taken. What
- * the grant allows is checked once the event is known (`authorize`).
+ * verified first; failures are counted against their own per-client budget (past it they are told
+ * to slow down), so an anonymous flood never spends the budget of a real publisher on the same
+ * address; then the authenticated publish budget is taken. What the grant allows is checked once
+ * the event is known (`authorize`).
  */
 export class PublisherAdmission {
   readonly #publishes = new ClientBudget();
@@ -28,14 +29,6 @@ export class PublisherAdmission {
         'publishing over HTTP is disabled: this hub has no JWT key (set jwtKey / --jwt-key)',
       );
     }
-    const failuresPerSecond = this.limits.maxAuthFailuresPerSecondPerClient;
-    if (this.#failures.spent(client, failuresPerSecond)) {
-      throw new HeraldError(
-        'rate-limited',
-        `too many publish attempts without a valid token from this client (at most ${failuresPerSecond} per second)`,
-        { retryAfterMs: 1000 },
-      );
-    }
     let grant: Grant;
     try {
       if (credential === undefined) {
@@ -46,8 +39,15 @@ export class PublisherAdmission {
       }
       grant = await this.authorizer.verify(credential);
     } catch (error) {
-      this.#failures.take(client, failuresPerSecond);
       this.counters.publishAuthFailures++;
+      const perSecond = this.limits.maxAuthFailuresPerSecondPerClient;
+      if (!this.#failures.take(client, perSecond)) {
+        throw new HeraldError(
+          'rate-limited',
+          `too many publish attempts without a valid token from this client (at most ${perSecond} per second)`,
+          { retryAfterMs: 1000 },
+        );
+      }
       throw error;
     }
     const perSecond = this.limits.maxPublishesPerSecondPerClient;

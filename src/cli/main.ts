@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CliError } from './errors.js';
-import { Args, type CommandSpec, helpText } from './options.js';
+import { Args, type CommandSpec, helpText, nearest } from './options.js';
 import { PUBLISH, publish } from './publish.js';
 import { SERVE, serve } from './serve.js';
 import { SUBSCRIBE, subscribe } from './subscribe.js';
@@ -60,12 +60,12 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   const command = COMMANDS.get(name);
   if (command === undefined) {
     const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
-    throw new CliError(
-      `herald: ${what}: the commands are ${[...COMMANDS.keys()].join(', ')}; see: herald --help`,
-      {
-        exitCode: 2,
-      },
-    );
+    const suggestion = name.startsWith('-') ? undefined : nearest(name, [...COMMANDS.keys()]);
+    const rest =
+      suggestion === undefined
+        ? `: the commands are ${[...COMMANDS.keys()].join(', ')}; see: herald --help`
+        : `; did you mean ${suggestion}? (see: herald --help)`;
+    throw new CliError(`herald: ${what}${rest}`, { exitCode: 2 });
   }
   const args = new Args(command.spec, rest, process.env);
   if (args.help) return help(command.spec);

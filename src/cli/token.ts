@@ -1,8 +1,14 @@
 /** `herald token`: mints an HS256 JWT with Herald claims, signed with the hub's key. */
 import { keyBytes, mintToken, parseDuration } from '../hub/auth.js';
 import { parseSelector, TopicError } from '../hub/topic-selector.js';
-import { usageError } from './errors.js';
+import { CliError, usageError } from './errors.js';
 import type { Args, CommandSpec } from './options.js';
+
+/** How to get a key that both the hub and herald token know. */
+export const REUSABLE_KEY =
+  'a hub started without --jwt-key signs with a random key it never shows, so only the token it printed ' +
+  'works there; for a key you can mint with, start the hub with one and give herald token the same: ' +
+  'export HERALD_JWT_KEY=$(openssl rand -base64 32) in both shells';
 
 export const TOKEN: CommandSpec = {
   name: 'token',
@@ -64,7 +70,10 @@ export async function token(args: Args): Promise<number> {
   }
   const key = args.sourced('jwt-key');
   if (key === undefined) {
-    throw usageError("herald token needs the hub's key: pass --jwt-key KEY or set HERALD_JWT_KEY");
+    throw new CliError("herald token needs the hub's key: pass --jwt-key KEY or set HERALD_JWT_KEY", {
+      exitCode: 2,
+      hint: REUSABLE_KEY,
+    });
   }
   let bytes: Uint8Array;
   try {

@@ -207,7 +207,7 @@ describe('herald', { timeout: 10_000 }, () => {
   it('--help lists the commands', async () => {
     const { code, stdout } = await herald(['--help']);
     assert.equal(code, 0);
-    for (const command of ['serve', 'publish', 'subscribe', 'token'])
+    for (const command of ['serve', 'publish', 'subscribe', 'token', 'bench'])
       assert.match(stdout, new RegExp(`\\n  ${command} `));
   });
 
@@ -230,7 +230,7 @@ describe('herald', { timeout: 10_000 }, () => {
     assert.equal(code, 2);
     assert.equal(
       stderr,
-      'herald: unknown command "frobnicate": the commands are serve, publish, subscribe, token; see: herald --help\n',
+      'herald: unknown command "frobnicate": the commands are serve, publish, subscribe, token, bench; see: herald --help\n',
     );
   });
 

@@ -27,8 +27,9 @@ if ($body === false) {
     fwrite(STDERR, "cannot reach the hub at $base\n");
     exit(1);
 }
-// $http_response_header is set by the http:// wrapper; its first line is the status line.
-$status = (int) explode(' ', $http_response_header[0] ?? 'HTTP/1.1 0')[1];
+// The http:// wrapper's response headers; the first line is the status line.
+$headers = function_exists('http_get_last_response_headers') ? http_get_last_response_headers() : $http_response_header;
+$status = (int) explode(' ', $headers[0] ?? 'HTTP/1.1 0')[1];
 if ($status !== 200) {
     fwrite(STDERR, "publish refused ($status): " . trim($body) . "\n");
     exit(1);

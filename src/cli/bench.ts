@@ -50,7 +50,7 @@ export const BENCH: CommandSpec = {
     '--stream-url and --publish-url. Only loopback addresses are driven unless --allow-remote is given.\n' +
     'A Herald hub admits 1,000 streams and 2,000 publishes/s per client address by default\n' +
     '(--max-connections-per-client, --max-publishes-per-second-per-client); one machine is one client.\n' +
-    'Exit 0 when every event published reached every connected subscriber exactly once, else 1.',
+    'Exit 0 when every event was published and reached every connected subscriber exactly once, else 1.',
   options: [
     {
       name: 'url',
@@ -284,6 +284,8 @@ export interface BenchSummary {
   dropped: number;
   published: number;
   publishErrors: number;
+  /** Events not sent: publishing was stopped (Ctrl-C), or fell too far behind the rate. */
+  notSent: number;
   publishedPerSecond: number;
   deliveries: number;
   deliveredPerSecond: number;
@@ -547,7 +549,10 @@ export async function bench(args: Args): Promise<number> {
             pending.add(p);
             p.then(() => pending.delete(p));
           }
-          if (sent >= total || stopping) {
+          // Past the duration plus one publish timeout, what is left is not sent (a server that answers
+          // too slowly for the rate keeps every slot busy).
+          const late = now() - startedAt > config.durationSeconds * 1000 + PUBLISH_TIMEOUT_MS;
+          if (sent >= total || stopping || late) {
             clearInterval(tick);
             resolve();
           }
@@ -586,6 +591,7 @@ export async function bench(args: Args): Promise<number> {
       dropped: connectedAtStart.filter((s) => s.state === 'ended').length,
       published,
       publishErrors,
+      notSent: total - sent,
       publishedPerSecond: round(published / publishedIn),
       deliveries: deliveries(),
       deliveredPerSecond: round(deliveries() / window),
@@ -600,7 +606,8 @@ export async function bench(args: Args): Promise<number> {
     };
     progress.stop();
     process.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : table(summary, config));
-    return lost === 0 && duplicated === 0 && publishErrors === 0 && published > 0 ? 0 : 1;
+    const clean = lost === 0 && duplicated === 0 && publishErrors === 0 && sent === total;
+    return clean ? 0 : 1;
   } finally {
     progress.stop();
     for (const subscriber of subscribers) subscriber.close();
@@ -618,6 +625,7 @@ function table(s: BenchSummary, config: BenchConfig): string {
     ['connected', `${number(s.connected)} of ${number(s.subscribers)}`],
     ['published', `${number(s.published)} events, ${s.publishedPerSecond.toFixed(1)}/s`],
     ['publish errors', number(s.publishErrors)],
+    ['not sent', number(s.notSent)],
     ['delivered', `${number(s.deliveries)} events, ${number(s.deliveredPerSecond)}/s`],
     [
       'publish to receive',

@@ -4,7 +4,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { httpRequest, StreamReader, startHub, type TestHub } from '../support/hub.js';
-import { herald, stopAll } from './helpers.js';
+import { herald, Proc, stopAll } from './helpers.js';
 
 after(stopAll);
 
@@ -15,6 +15,7 @@ interface Summary {
   dropped: number;
   published: number;
   publishErrors: number;
+  notSent: number;
   deliveries: number;
   deliveredPerSecond: number;
   latencyMs: { p50: number; p99: number; max: number };
@@ -62,6 +63,7 @@ describe('herald bench', { timeout: 90_000 }, () => {
     assert.equal(summary.failedToConnect, 0);
     assert.equal(summary.published, 100);
     assert.equal(summary.publishErrors, 0);
+    assert.equal(summary.notSent, 0);
     assert.equal(summary.deliveries, 2000);
     assert.equal(summary.lost, 0);
     assert.equal(summary.duplicated, 0);
@@ -95,6 +97,7 @@ describe('herald bench', { timeout: 90_000 }, () => {
       /^ {2}connected {11}5 of 5$/m,
       /^ {2}published {11}10 events, [\d.]+\/s$/m,
       /^ {2}publish errors {6}0$/m,
+      /^ {2}not sent {12}0$/m,
       /^ {2}delivered {11}50 events, [\d,]+\/s$/m,
       /^ {2}publish to receive {2}p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms$/m,
       /^ {2}lost {16}0$/m,
@@ -132,6 +135,36 @@ describe('herald bench', { timeout: 90_000 }, () => {
     assert.equal(summary.published, 10);
     assert.equal(summary.deliveries, 0);
     assert.equal(summary.lost, 30);
+  });
+
+  it('Ctrl-C stops publishing early, still counts what was sent and prints the summary', async () => {
+    const proc = new Proc(
+      [
+        'bench',
+        '--url',
+        hub.url,
+        '--token',
+        hub.token,
+        '--subscribers',
+        '5',
+        '--rate',
+        '20',
+        '--duration',
+        '60',
+        '--json',
+      ],
+      {},
+    );
+    await proc.waitFor('stderr', /herald bench: connecting/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    proc.child.kill('SIGINT');
+    const { code } = await proc.exit(15_000);
+    assert.equal(code, 1, proc.stderr);
+    const summary = JSON.parse(proc.stdout) as Summary;
+    assert.ok(summary.published > 0 && summary.notSent > 0, proc.stdout);
+    assert.equal(summary.published + summary.notSent + summary.publishErrors, 1200);
+    assert.equal(summary.deliveries, summary.published * 5);
+    assert.equal(summary.lost, 0);
   });
 
   it('publish errors: counted, the first reason shown, exit 1', async () => {

@@ -1,7 +1,7 @@
 /** `herald token`: mints an HS256 JWT with Herald claims, signed with the hub's key. */
 import { keyBytes, mintToken, parseDuration } from '../hub/auth.js';
 import { parseSelector, TopicError } from '../hub/topic-selector.js';
-import { CliError, usageError } from './errors.js';
+import { usageError } from './errors.js';
 import type { Args, CommandSpec } from './options.js';
 
 /** How to get a key that both the hub and herald token know. */
@@ -70,10 +70,10 @@ export async function token(args: Args): Promise<number> {
   }
   const key = args.sourced('jwt-key');
   if (key === undefined) {
-    throw new CliError("herald token needs the hub's key: pass --jwt-key KEY or set HERALD_JWT_KEY", {
-      exitCode: 2,
-      hint: REUSABLE_KEY,
-    });
+    throw usageError(
+      "herald token needs the hub's key: pass --jwt-key KEY or set HERALD_JWT_KEY",
+      REUSABLE_KEY,
+    );
   }
   let bytes: Uint8Array;
   try {

@@ -10,7 +10,6 @@ if (existsSync('src/client/index.ts')) {
     platform: 'browser',
     target: 'es2020',
     minify: true,
-    sourcemap: true,
     outfile: 'dist/public/herald-client.js',
     logLevel: 'warning',
   });

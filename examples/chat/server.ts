@@ -97,7 +97,17 @@ export async function startChat(port = 0, host = '127.0.0.1'): Promise<ChatServe
       hub.handler(req, res); // /events, /healthz, /metrics ...
     }
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject); // a taken port rejects instead of crashing the process
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    clearInterval(presence);
+    await hub.close();
+    throw error;
+  });
   const { port: bound } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${bound}`,
@@ -112,7 +122,17 @@ export async function startChat(port = 0, host = '127.0.0.1'): Promise<ChatServe
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const chat = await startChat(Number(process.env.PORT ?? 8080), process.env.HOST ?? '127.0.0.1');
+  const port = Number(process.env.PORT ?? 8080);
+  const chat = await startChat(port, process.env.HOST ?? '127.0.0.1').catch(
+    (error: NodeJS.ErrnoException) => {
+      console.error(
+        error.code === 'EADDRINUSE'
+          ? `chat: port ${port} is in use: stop the other process or run with PORT=N`
+          : `chat: cannot start: ${error.message}`,
+      );
+      process.exit(1);
+    },
+  );
   console.log(`chat: open ${chat.url}/ in two browser windows`);
   const stop = () => chat.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

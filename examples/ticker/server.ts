@@ -33,7 +33,10 @@ export async function startTicker(port = 0, host = '127.0.0.1', intervalMs = 500
       ['/vendor/uPlot.min.css', asset('text/css; charset=utf-8', readFileSync(uplotCss))],
     ]),
   });
-  const server = await hub.listen(port, host);
+  const server = await hub.listen(port, host).catch(async (error: unknown) => {
+    await hub.close();
+    throw error;
+  });
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   // The publisher only needs a token that may publish to stocks/*.
   const token = await mintToken(key, { publish: ['stocks/*'] });
@@ -49,7 +52,17 @@ export async function startTicker(port = 0, host = '127.0.0.1', intervalMs = 500
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const ticker = await startTicker(Number(process.env.PORT ?? 8081), process.env.HOST ?? '127.0.0.1');
+  const port = Number(process.env.PORT ?? 8081);
+  const ticker = await startTicker(port, process.env.HOST ?? '127.0.0.1').catch(
+    (error: NodeJS.ErrnoException) => {
+      console.error(
+        error.code === 'EADDRINUSE'
+          ? `ticker: port ${port} is in use: stop the other process or run with PORT=N`
+          : `ticker: cannot start: ${error.message}`,
+      );
+      process.exit(1);
+    },
+  );
   console.log(`ticker: open ${ticker.url}/`);
   const stop = () => ticker.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

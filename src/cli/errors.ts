@@ -15,9 +15,9 @@ export class CliError extends Error {
   }
 }
 
-/** A mistake in the command line: exit code 2. */
-export function usageError(message: string): CliError {
-  return new CliError(message, { exitCode: 2 });
+/** A mistake in the command line: exit code 2 (with a hint line, when one helps). */
+export function usageError(message: string, hint?: string): CliError {
+  return new CliError(message, hint === undefined ? { exitCode: 2 } : { exitCode: 2, hint });
 }
 
 function errorCode(error: unknown): string | undefined {

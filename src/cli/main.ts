@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * `herald <command>`: dispatches to serve, publish, subscribe and token. Mistakes in the command
+ * `herald <command>`: dispatches to serve, publish, subscribe, token and bench. Mistakes in the command
  * line exit 2 with one line saying what to do; failures exit 1 with the reason (and a hint).
  */
 import { readFileSync } from 'node:fs';
+import { BENCH, bench } from './bench.js';
 import { CliError } from './errors.js';
-import { Args, type CommandSpec, helpText } from './options.js';
+import { Args, type CommandSpec, helpText, nearest } from './options.js';
 import { PUBLISH, publish } from './publish.js';
 import { SERVE, serve } from './serve.js';
 import { SUBSCRIBE, subscribe } from './subscribe.js';
@@ -19,12 +20,13 @@ const COMMANDS: ReadonlyMap<string, { spec: CommandSpec; run: Run }> = new Map([
   ['publish', { spec: PUBLISH, run: publish }],
   ['subscribe', { spec: SUBSCRIBE, run: subscribe }],
   ['token', { spec: TOKEN, run: token }],
+  ['bench', { spec: BENCH, run: bench }],
 ]);
 
 function mainHelp(): string {
   const width = Math.max(...[...COMMANDS.keys()].map((name) => name.length)) + 4;
   return [
-    'herald: a Server-Sent Events hub, publisher, subscriber and token minter',
+    'herald: a Server-Sent Events hub, publisher, subscriber, token minter and load tester',
     '',
     'Usage: herald <command> [options]',
     '',
@@ -60,12 +62,12 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   const command = COMMANDS.get(name);
   if (command === undefined) {
     const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
-    throw new CliError(
-      `herald: ${what}: the commands are ${[...COMMANDS.keys()].join(', ')}; see: herald --help`,
-      {
-        exitCode: 2,
-      },
-    );
+    const suggestion = name.startsWith('-') ? undefined : nearest(name, [...COMMANDS.keys()]);
+    const rest =
+      suggestion === undefined
+        ? `: the commands are ${[...COMMANDS.keys()].join(', ')}; see: herald --help`
+        : `; did you mean ${suggestion}? (see: herald --help)`;
+    throw new CliError(`herald: ${what}${rest}`, { exitCode: 2 });
   }
   const args = new Args(command.spec, rest, process.env);
   if (args.help) return help(command.spec);

@@ -2,6 +2,7 @@
 import { CliError, unreachable, usageError } from './errors.js';
 import type { Args, CommandSpec } from './options.js';
 import { DEFAULT_URL, hubUrl, readStdin } from './shared.js';
+import { REUSABLE_KEY } from './token.js';
 
 /** A publish gets this long for an answer. */
 const PUBLISH_TIMEOUT_MS = 30_000;
@@ -57,6 +58,9 @@ export const PUBLISH: CommandSpec = {
 
 /** What to do about a refused publish, from the status (and the reason, where one status has several causes). */
 function hintFor(status: number, reason: string): string | undefined {
+  if (status === 401 && reason.includes("does not match this hub's key")) {
+    return `mint a token with: herald token --publish 'TOPIC' --jwt-key KEY (the hub's key), or use the one herald serve printed; ${REUSABLE_KEY}`;
+  }
   if (status === 401) {
     return "mint a token with: herald token --publish 'TOPIC' --jwt-key KEY (the hub's key), or use the one herald serve printed";
   }

@@ -12,6 +12,7 @@ import type { Limits } from '../hub/limits.js';
 import { CliError, usageError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './log.js';
 import { type Args, type CommandSpec, kebab, type OptionSpec } from './options.js';
+import { DEFAULT_URL } from './shared.js';
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
@@ -83,9 +84,10 @@ export const SERVE: CommandSpec = {
   summary: 'Run the hub: subscribe with GET /events?topic=..., publish with POST /publish.',
   about:
     'Without --jwt-key a random key is made for this run and a publisher token (for every topic) is\n' +
-    'printed; the hub then only listens on loopback. Logs are JSON lines on stdout (a short human\n' +
-    'line on a terminal). SIGTERM or SIGINT ends every stream with a jittered retry: once what is\n' +
-    'queued for it is out (at most --drain-timeout), then exits 0.',
+    'printed, with an `export HERALD_TOKEN=...` line on stderr to paste into another shell; the hub\n' +
+    'then only listens on loopback. Logs are JSON lines on stdout (a short human line on a terminal).\n' +
+    'SIGTERM or SIGINT ends every stream with a jittered retry: once what is queued for it is out\n' +
+    '(at most --drain-timeout), then exits 0.',
   options: [
     {
       name: 'port',
@@ -283,6 +285,11 @@ export async function serve(args: Args): Promise<void> {
       },
       'no --jwt-key given: made a random key for this run (its tokens stop working on restart); here is a publisher token for every topic',
     );
+    // Plain lines to paste into another shell: curl, herald publish and examples/publish read them.
+    // On stderr, so that stdout stays one JSON record per line.
+    const exports = [`export HERALD_TOKEN=${token}`];
+    if (url !== `${DEFAULT_URL}/`) exports.push(`export HERALD_URL=${url.slice(0, -1)}`);
+    process.stderr.write(`${exports.join('\n')}\n`);
   }
 }
 

@@ -11,6 +11,7 @@ import {
 import { CliError, unreachable, usageError } from './errors.js';
 import type { Args, CommandSpec } from './options.js';
 import { DEFAULT_URL, httpUrl, hubUrl } from './shared.js';
+import { REUSABLE_KEY } from './token.js';
 
 export const SUBSCRIBE: CommandSpec = {
   name: 'subscribe',
@@ -99,7 +100,10 @@ export function formatEvent(event: MessageEvent<string>, json: boolean): string 
   return `[${event.type}] ${event.lastEventId || '-'} ${event.data.replaceAll('\n', '\n  ')}\n`;
 }
 
-function refusalHint(status: number | undefined): string | undefined {
+function refusalHint(status: number | undefined, reason: string): string | undefined {
+  if (status === 401 && reason.includes("does not match this hub's key")) {
+    return `the token is not valid for this hub: mint one with herald token --subscribe 'TOPIC' --jwt-key KEY; ${REUSABLE_KEY}`;
+  }
   if (status === 401) {
     return "the token is not valid for this hub: mint one with herald token --subscribe 'TOPIC' --jwt-key KEY";
   }
@@ -158,7 +162,7 @@ export async function subscribe(args: Args): Promise<number> {
     source.addEventListener('error', (event: EventSourceErrorEvent) => {
       if (event.reconnectDelay === undefined) {
         const reason = refusal || event.message;
-        const hint = refusalHint(event.status);
+        const hint = refusalHint(event.status, reason);
         source.close();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -5,6 +5,12 @@ import { parseDuration } from './duration.js';
 import { usageError } from './errors.js';
 import type { Args, CommandSpec } from './options.js';
 
+/** How to get a key that both the hub and herald token know. */
+export const REUSABLE_KEY =
+  'a hub started without --jwt-key signs with a random key it never shows, so only the token it printed ' +
+  'works there; for a key you can mint with, start the hub with one and give herald token the same: ' +
+  'export HERALD_JWT_KEY=$(openssl rand -base64 32) in both shells';
+
 export const TOKEN: CommandSpec = {
   name: 'token',
   args: '',
@@ -65,7 +71,10 @@ export async function token(args: Args): Promise<number> {
   }
   const key = args.sourced('jwt-key');
   if (key === undefined) {
-    throw usageError("herald token needs the hub's key: pass --jwt-key KEY or set HERALD_JWT_KEY");
+    throw usageError(
+      "herald token needs the hub's key: pass --jwt-key KEY or set HERALD_JWT_KEY",
+      REUSABLE_KEY,
+    );
   }
   let bytes: Uint8Array;
   try {

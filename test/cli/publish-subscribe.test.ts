@@ -154,6 +154,7 @@ describe('herald token', { timeout: 30_000 }, () => {
     assert.equal(code, 1);
     assert.match(stderr, /publish refused \(401\): invalid token: signature does not match/);
     assert.match(stderr, /\nhint: mint a token with: herald token/);
+    assert.match(stderr, /a hub started without --jwt-key signs with a random key.*HERALD_JWT_KEY=/);
   });
 
   it('a subscriber token admits private events', async () => {
@@ -199,6 +200,16 @@ describe('herald token', { timeout: 30_000 }, () => {
       /--ttl: "soon" is not a duration/,
     ],
   ];
+  it('without a key: says how to get one the hub and herald token share', async () => {
+    const { code, stderr } = await herald(['token', '--publish', 'a']);
+    assert.equal(code, 2);
+    const [reason, hint, ...more] = stderr.trimEnd().split('\n');
+    assert.match(reason!, /^herald token needs the hub's key/);
+    assert.match(hint!, /^hint: a hub started without --jwt-key signs with a random key it never shows/);
+    assert.match(hint!, /start the hub with one and give herald token the same: export HERALD_JWT_KEY=/);
+    assert.deepEqual(more, []);
+  });
+
   for (const [what, args, env, reason] of bad) {
     it(`exits 2 with the reason: ${what}`, async () => {
       const { code, stderr, stdout } = await herald(['token', ...args], { env });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { HUB_DEFAULTS } from '../../src/create-hub.js';
@@ -36,10 +38,40 @@ describe('herald serve', { timeout: 30_000 }, () => {
     assert.equal((await hub.proc.exit()).code, 0);
   });
 
+  it("with no key, prints export lines on stderr that make the README's curl publish work as is", async () => {
+    const hub = await startHub();
+    await hub.proc.waitFor('stderr', /^export HERALD_URL=/m);
+    const lines = hub.proc.stderr.trimEnd().split('\n');
+    assert.deepEqual(lines, [`export HERALD_TOKEN=${hub.token}`, `export HERALD_URL=${hub.url}`]);
+    assert.doesNotMatch(hub.proc.stdout, /^export/m, 'stdout stays JSON lines');
+    // The README's publish command, pointed at this hub, after pasting the lines into a shell.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const curl = /^curl -d [^\n]*\$HERALD_TOKEN[^\n]*\\\n\s*http:\/\/127\.0\.0\.1:8080\/publish$/m.exec(
+      readme,
+    )?.[0];
+    assert.ok(curl, "the README's curl publish command");
+    const script = `${lines.join('\n')}\n${curl.replace('http://127.0.0.1:8080', '"$HERALD_URL"')}\n`;
+    const reader = await fetch(`${hub.url}/events?topic=news/world`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    const published = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(published.status, 0, published.stderr);
+    const id = published.stdout.trim();
+    assert.match(id, /^\S+$/);
+    const stream = reader.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('data: Hello\n')) text += (await stream.read()).value ?? '';
+    assert.match(text, new RegExp(`id: ${id}\ndata: Hello\n`));
+    await stream.cancel();
+    hub.proc.child.kill('SIGTERM');
+    assert.equal((await hub.proc.exit()).code, 0);
+  });
+
   it('with a key from HERALD_JWT_KEY, prints no token; --port wins over HERALD_PORT', async () => {
     const hub = await startHub([], { HERALD_JWT_KEY: KEY, HERALD_PORT: '1' });
     assert.equal(hub.token, undefined);
     assert.doesNotMatch(hub.proc.stdout, /"token"/);
+    assert.doesNotMatch(hub.proc.stderr, /export/);
     hub.proc.child.kill('SIGINT');
     assert.equal((await hub.proc.exit()).code, 0);
   });
@@ -136,6 +168,27 @@ describe('herald serve', { timeout: 30_000 }, () => {
     ],
     ['an unknown log level', ['--log-level', 'loud'], {}, /--log-level must be one of fatal, error/],
     ['an unknown option', ['--bogus'], {}, /unknown option --bogus.*herald serve --help/],
+    [
+      'a mistyped option',
+      ['--prot', '1'],
+      {},
+      /^herald serve: unknown option --prot; did you mean --port\?\n$/,
+    ],
+    [
+      'a mistyped option with =',
+      ['--prot=1'],
+      {},
+      /^herald serve: unknown option --prot; did you mean --port\?\n$/,
+    ],
+    ['a swapped letter', ['--hsot', 'x'], {}, /did you mean --host\?/],
+    ['a dropped letter', ['--max-conections', '5'], {}, /did you mean --max-connections\?/],
+    ['the start of a long option', ['--history-e', '5'], {}, /did you mean --history-events\?/],
+    [
+      'an ambiguous start',
+      ['--max-conn', '5'],
+      {},
+      /unknown option --max-conn \(a value that starts with "-"/,
+    ],
     ['a missing value', ['--port'], {}, /--port needs a value/],
     ['an argument', ['extra'], {}, /takes no arguments/],
   ];
@@ -154,7 +207,7 @@ describe('herald', { timeout: 10_000 }, () => {
   it('--help lists the commands', async () => {
     const { code, stdout } = await herald(['--help']);
     assert.equal(code, 0);
-    for (const command of ['serve', 'publish', 'subscribe', 'token'])
+    for (const command of ['serve', 'publish', 'subscribe', 'token', 'bench'])
       assert.match(stdout, new RegExp(`\\n  ${command} `));
   });
 
@@ -173,12 +226,19 @@ describe('herald', { timeout: 10_000 }, () => {
   });
 
   it('an unknown command: one line, exit 2', async () => {
-    const { code, stderr } = await herald(['serv']);
+    const { code, stderr } = await herald(['frobnicate']);
     assert.equal(code, 2);
     assert.equal(
       stderr,
-      'herald: unknown command "serv": the commands are serve, publish, subscribe, token; see: herald --help\n',
+      'herald: unknown command "frobnicate": the commands are serve, publish, subscribe, token, bench; see: herald --help\n',
     );
+  });
+
+  it('a mistyped command: suggests the nearest one, exit 2', async () => {
+    const { code, stderr } = await herald(['serv']);
+    assert.equal(code, 2);
+    assert.equal(stderr, 'herald: unknown command "serv"; did you mean serve? (see: herald --help)\n');
+    assert.match((await herald(['pubilsh'])).stderr, /did you mean publish\?/);
   });
 
   it('no command: the help, exit 2', async () => {

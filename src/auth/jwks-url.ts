@@ -78,10 +78,11 @@ function fetchReason(error: unknown, timeoutMs: number): string {
 
 /**
  * A JWKS fetched from a URL and cached. Keys are fetched again when they are older than the
- * refresh interval, or when a token names a `kid` the set does not hold (a rotation); either way
- * at most one fetch is in flight and none starts within the cooldown of the previous one, so a
- * flood of tokens with unknown kids costs the key server one request per cooldown. A failed
- * fetch leaves the previous keys in use.
+ * refresh interval (in the background: the old keys serve meanwhile), or when a token names a
+ * `kid` the set does not hold (a rotation: that token waits for the fetch); either way at most
+ * one fetch is in flight and none starts within the cooldown of the previous one, so a flood of
+ * tokens with unknown kids costs the key server one request per cooldown. A failed fetch leaves
+ * the previous keys in use.
  */
 export class JwksUrl implements KeySource {
   readonly url: URL;
@@ -118,8 +119,15 @@ export class JwksUrl implements KeySource {
     return this.#keys;
   }
 
+  /** Resolves once no fetch is in flight (for a clean shutdown, and for tests). */
+  async idle(): Promise<void> {
+    await this.#pending;
+  }
+
   async keyFor(choice: KeyChoice): Promise<PinnedKey> {
-    if (this.#keys === undefined || this.#now() - this.#fetchedAt >= this.#refreshMs) await this.#refresh();
+    if (this.#keys === undefined) await this.#refresh();
+    // Stale keys keep serving while fresh ones are fetched, so a slow key server slows no one.
+    else if (this.#now() - this.#fetchedAt >= this.#refreshMs) void this.#refresh();
     let keys = this.#keys;
     if (keys === undefined) {
       const retryAfterMs = Math.max(0, this.#attemptedAt + this.#cooldownMs - this.#now());

@@ -8,7 +8,7 @@ import { parseSelector, type TopicSelector } from '../hub/topic-selector.js';
  * JWT authorization. A token's `herald` claim holds two lists of topic selectors: `publish`
  * (topics it may publish to) and `subscribe` (private topics it may receive).
  */
-const MAX_TOKEN_LENGTH = 8192;
+export const MAX_TOKEN_LENGTH = 8192;
 
 /** An HS256 key: raw bytes, or a KeyObject made once (verifying then skips re-importing the key). */
 export type SecretKey = Uint8Array | KeyObject;

@@ -1,4 +1,4 @@
-import type { EventLog, StoredEvent } from '../log/event-log.js';
+import type { EventLog, NewEvent, StoredEvent } from '../log/event-log.js';
 import type { Authorizer, Credential, Grant } from './authorizer.js';
 import { gapEvent, reauthEvent, resumeBlock, retryBlock } from './control-events.js';
 import { type HubCounters, newCounters } from './counters.js';
@@ -129,9 +129,12 @@ export class Hub {
   // ---- publishing
 
   /** Publishes one event from inside the process (trusted: no credential, system topics allowed). */
-  async publish(input: PublishInput): Promise<{ id: string }> {
+  publish(input: PublishInput): Promise<{ id: string }> {
+    return this.#append(toNewEvent(input, this.#options.limits));
+  }
+
+  async #append(event: NewEvent): Promise<{ id: string }> {
     if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
-    const event = toNewEvent(input, this.#options.limits);
     // The hub's own system topics are live snapshots, not history: they bypass the log.
     if (event.topics.every(isSystemTopic)) {
       this.counters.eventsPublished++;
@@ -151,7 +154,7 @@ export class Hub {
   async publishAs(grant: Grant, input: PublishInput): Promise<{ id: string }> {
     const event = toNewEvent(input, this.#options.limits);
     this.#publishers.authorize(grant, event);
-    return this.publish(event);
+    return this.#append(event);
   }
 
   #onEvent(event: StoredEvent): void {

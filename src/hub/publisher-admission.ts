@@ -1,7 +1,8 @@
 import type { NewEvent } from '../log/event-log.js';
 import type { Authorizer, Credential, Grant } from './authorizer.js';
+import { ClientBudget } from './client-budget.js';
 import type { HubCounters } from './counters.js';
-import { ClientBudget, type Limits } from './limits.js';
+import type { Limits } from './limits.js';
 import { HeraldError, quote } from './refusal.js';
 import { anySelectorMatches, isSystemTopic } from './topic-selector.js';
 

@@ -46,6 +46,11 @@ export interface HubOptions {
   serverTimeouts?: Partial<ServerTimeouts>;
   /** Extra files served from memory, by path (the monitor page uses this). */
   assets?: ReadonlyMap<string, StaticAsset>;
+  /**
+   * node:http streams write ready-framed chunks straight to the socket once their head is out
+   * (default true); false sends every write through `ServerResponse.write` instead.
+   */
+  directWrites?: boolean;
   /** Where the hub reports (pino-compatible): unexpected errors at error, client mishaps at debug. */
   logger?: HubLogger;
   /** Where unexpected errors go, when no `logger` is given. Default: console.error. */
@@ -166,7 +171,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     counters: httpCounters,
     polls,
   });
-  const handler = nodeHandler(router, httpCounters, logger);
+  const handler = nodeHandler(router, httpCounters, logger, options.directWrites ?? true);
   const onClientError = clientErrorHandler(httpCounters, logger);
   const servers: Server[] = [];
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.serverTimeouts };

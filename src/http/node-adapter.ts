@@ -4,6 +4,7 @@ import type { HttpRequest } from './exchange.js';
 import type { HttpCounters, HubLogger } from './http-counters.js';
 import { readLimited } from './read-body.js';
 import type { Router } from './router.js';
+import { canWriteDirectly, SocketSink } from './socket-sink.js';
 
 /** A session's sink on a node:http response. */
 class NodeSink implements Sink {
@@ -82,7 +83,12 @@ function clientWentAway(req: IncomingMessage, error: unknown): boolean {
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** The HTTP API as a node:http request listener (also usable as Express middleware). */
-export function nodeHandler(router: Router, counters: HttpCounters, logger: HubLogger): NodeHandler {
+export function nodeHandler(
+  router: Router,
+  counters: HttpCounters,
+  logger: HubLogger,
+  directWrites: boolean,
+): NodeHandler {
   return (req, res) => {
     router(toHttpRequest(req)).then(
       (reply) => {
@@ -103,7 +109,8 @@ export function nodeHandler(router: Router, counters: HttpCounters, logger: HubL
         res.writeHead(200, reply.headers);
         res.flushHeaders();
         if (res.destroyed) return;
-        const gone = reply.start(new NodeSink(res));
+        const direct = directWrites && canWriteDirectly(res);
+        const gone = reply.start(direct ? new SocketSink(res) : new NodeSink(res));
         res.once('close', gone);
       },
       (error: unknown) => {

@@ -1,0 +1,114 @@
+import { ServerResponse as NodeServerResponse, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Sink } from '../hub/sink.js';
+
+/**
+ * Chunked framing of an event's bytes, made once per event and shared by every socket (the event's
+ * Buffer is the same object for all of them, so it is the key; weak: it lives as long as the event).
+ * A small event is framed into one Buffer (one write per socket); a large one keeps its bytes and
+ * gets its size line and CRLF around them in the same writev, so no payload is ever copied.
+ */
+const framed = new WeakMap<Buffer, Buffer | readonly [Buffer, Buffer]>();
+const CRLF = Buffer.from('\r\n');
+const COPY_LIMIT = 4096;
+
+function frame(wire: Buffer): Buffer | readonly [Buffer, Buffer] {
+  let chunk = framed.get(wire);
+  if (chunk === undefined) {
+    const size = Buffer.from(`${wire.length.toString(16)}\r\n`);
+    chunk = wire.length <= COPY_LIMIT ? Buffer.concat([size, wire, CRLF]) : ([size, wire] as const);
+    framed.set(wire, chunk);
+  }
+  return chunk;
+}
+
+function writeFramed(socket: Socket, wire: Buffer): void {
+  const chunk = frame(wire);
+  if (Buffer.isBuffer(chunk)) {
+    socket.write(chunk);
+    return;
+  }
+  socket.write(chunk[0]);
+  socket.write(chunk[1]);
+  socket.write(CRLF);
+}
+
+/** Node's private state, read only to know the head is on the socket and nothing is queued in the response. */
+interface ResponseInternals {
+  chunkedEncoding?: boolean;
+  outputData?: unknown[];
+}
+
+/**
+ * Can this stream's bytes go straight to its socket? Once the head is out, an HTTP/1.1 response
+ * with chunked framing (what Node picks for a stream) may be written as ready-framed chunks on the
+ * socket: the same bytes `ServerResponse.write` would send, without its per-write work. Not when
+ * something wraps the response's `write` (a compression middleware, say), when the head is still
+ * queued behind an earlier response on a pipelined connection, or for HTTP/1.0 (close-delimited).
+ */
+export function canWriteDirectly(res: ServerResponse): boolean {
+  const internals = res as unknown as ResponseInternals;
+  return (
+    res.socket !== null &&
+    !res.socket.destroyed &&
+    internals.chunkedEncoding === true &&
+    internals.outputData?.length === 0 &&
+    res.write === NodeServerResponse.prototype.write
+  );
+}
+
+/**
+ * A session's sink that writes to the socket directly, with the chunked framing computed once per
+ * event. The stream's end still goes through the response (`res.end()` writes the terminating
+ * chunk and keeps Node's keep-alive bookkeeping right), so clients see a clean end.
+ */
+export class SocketSink implements Sink {
+  readonly #socket: Socket;
+
+  constructor(private readonly res: ServerResponse) {
+    this.#socket = res.socket as Socket;
+  }
+
+  write(chunks: readonly Buffer[]): void {
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    if (chunks.length === 1 && chunks[0]!.length <= COPY_LIMIT) {
+      writeFramed(socket, chunks[0]!);
+      return;
+    }
+    // One tick's events for this socket leave in one writev.
+    socket.cork();
+    for (const chunk of chunks) writeFramed(socket, chunk);
+    socket.uncork();
+  }
+
+  buffered(): number {
+    return this.#socket.writableLength;
+  }
+
+  end(): void {
+    this.res.end();
+  }
+
+  destroy(): void {
+    this.res.destroy();
+  }
+
+  drained(): Promise<void> {
+    const socket = this.#socket;
+    if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once('drain', resolve);
+      socket.once('close', resolve);
+    });
+  }
+
+  finished(): Promise<void> {
+    const res = this.res;
+    if (res.writableFinished || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+  }
+}

@@ -103,8 +103,17 @@ export class Child {
   call<T>(op: string, params: Record<string, unknown> = {}): Promise<T> {
     const rid = this.#next++;
     return new Promise<T>((resolve, reject) => {
+      if (!this.#process.connected) {
+        reject(new Error(`${this.name} is gone (${op})`));
+        return;
+      }
       this.#waiting.set(rid, { resolve: resolve as (value: unknown) => void, reject });
-      this.#process.send({ rid, op, ...params } satisfies Request);
+      // A child that dies meanwhile fails the send: the request fails, not the orchestrator.
+      this.#process.send({ rid, op, ...params } satisfies Request, (error) => {
+        if (error === null) return;
+        this.#waiting.delete(rid);
+        reject(new Error(`${this.name}: ${error.message} (${op})`));
+      });
     });
   }
 

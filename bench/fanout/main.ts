@@ -169,7 +169,11 @@ function spawnServer(kind: Kind, extra: string[] = []): Child {
   const child = new Child(kind, spec.script, [...spec.args, ...extra], flags);
   children.push(child);
   void child.ready.then((ready) => {
-    if (ready.nginx !== undefined) nginxes.push(ready.nginx);
+    const started = ready.nginx;
+    if (started === undefined) return;
+    nginxes.push(started);
+    // Should the process that ran nginx be killed, its nginx goes with it.
+    void child.exited.then(() => killLeftovers(started.pid, started.dir));
   });
   return child;
 }

@@ -218,10 +218,11 @@ export class Nginx {
     return { rss, pss };
   }
 
-  /** GET on nginx over loopback; resolves with the body of a 200. */
+  /** GET on nginx over loopback (at most 15 s); resolves with the body of a 200. */
   async get(path: string): Promise<string> {
     const response = await fetch(`http://127.0.0.1:${this.port}${path}`, {
-      signal: AbortSignal.timeout(5000),
+      // An overloaded nginx can take seconds to get to it.
+      signal: AbortSignal.timeout(15_000),
     });
     const body = await response.text();
     if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${body}`);

@@ -39,8 +39,13 @@ let window = {
   published: 0,
 };
 
+/** Nchan's count of published messages; NaN if nginx is too busy to answer (it is only shown). */
 async function published(): Promise<number> {
-  return (await nginx.status())['total published messages'] ?? Number.NaN;
+  try {
+    return (await nginx.status())['total published messages'] ?? Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function handle(request: Request): Promise<unknown> {

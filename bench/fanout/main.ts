@@ -4,7 +4,7 @@
 // publishes over HTTP POST. The node servers measure their own CPU with process.cpuUsage() over each
 // window; Nchan's is read from /proc for its master and workers. See bench/README.md for every figure.
 //
-//   npm run bench fanout                      # about 8 minutes (3 rounds)
+//   npm run bench fanout                      # about 9 minutes (3 rounds)
 //   npm run bench fanout -- --quick           # 1 round, shorter windows
 //   npm run bench fanout -- --profile         # also profiles each node server (see bench/README.md)
 //   npm run bench fanout -- --heap            # also what one idle connection keeps on the heap

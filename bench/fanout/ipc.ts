@@ -23,6 +23,8 @@ export interface Ready {
   port: number;
   /** Its soft limit on open files, as `ulimit -n` gave it. */
   fdLimit: number;
+  /** Nchan's server: the nginx master it started and its directory (for a last-resort cleanup). */
+  nginx?: { pid: number; dir: string };
 }
 
 export type Handler = (request: Request) => unknown;
@@ -101,16 +103,25 @@ export class Child {
   call<T>(op: string, params: Record<string, unknown> = {}): Promise<T> {
     const rid = this.#next++;
     return new Promise<T>((resolve, reject) => {
+      if (!this.#process.connected) {
+        reject(new Error(`${this.name} is gone (${op})`));
+        return;
+      }
       this.#waiting.set(rid, { resolve: resolve as (value: unknown) => void, reject });
-      this.#process.send({ rid, op, ...params } satisfies Request);
+      // A child that dies meanwhile fails the send: the request fails, not the orchestrator.
+      this.#process.send({ rid, op, ...params } satisfies Request, (error) => {
+        if (error === null) return;
+        this.#waiting.delete(rid);
+        reject(new Error(`${this.name}: ${error.message} (${op})`));
+      });
     });
   }
 
-  /** Closes the IPC channel (the child exits by itself); kills it by pid if it has not within 3 s. */
+  /** Closes the IPC channel (the child exits by itself); kills it by pid if it has not within 5 s. */
   async stop(): Promise<void> {
     if (this.#process.exitCode !== null || this.#process.signalCode !== null) return;
-    this.#process.disconnect();
-    const timer = setTimeout(() => this.#process.kill('SIGKILL'), 3000);
+    if (this.#process.connected) this.#process.disconnect();
+    const timer = setTimeout(() => this.#process.kill('SIGKILL'), 5000);
     await this.exited;
     clearTimeout(timer);
   }

@@ -1,10 +1,11 @@
 // The load generator: opens SSE subscribers over raw TCP sockets on loopback, counts the events they
-// receive (by their blank-line separators, without parsing), reads the send time embedded in the data
-// for a sample of them, and can publish over POST /publish at a fixed rate. Driven over IPC.
-import { Agent, request as httpRequest } from 'node:http';
+// receive (by their blank-line separators, without parsing: the same count for every server, whatever
+// its framing), reads the send time embedded in the data for a sample of them, and publishes over
+// POST /publish (publisher.ts) at a fixed rate or as fast as the server acknowledges. Driven over IPC.
 import { connect, type Socket } from 'node:net';
 import { fdLimit, type Request, serveRequests } from './ipc.js';
-import { eventData, nowUs } from './payload.js';
+import { nowUs } from './payload.js';
+import { Publisher, type PublishTarget } from './publisher.js';
 import { percentile } from './stats.js';
 
 const HOST = '127.0.0.1';
@@ -33,12 +34,17 @@ export interface ClientWindow {
   cpuUs: number;
   /** Socket reads (data callbacks) in the window: events / reads says how many arrive together. */
   reads: number;
+  /** Publishes the server acknowledged in the window (NaN, null over IPC, when none were sent over HTTP). */
+  acked: number;
   latency: LatencySummary;
 }
 
 interface Subscriber {
   socket: Socket;
+  /** Events received in the current window. */
   received: number;
+  /** Events received since it connected (the saturation publisher's flow control reads it). */
+  total: number;
   lastByteLF: boolean;
   /** Sampled subscribers keep the text after their last complete event here. */
   tail: string | undefined;
@@ -52,6 +58,7 @@ class Group {
   latenciesUs: number[] = [];
   startedAt = process.hrtime.bigint();
   cpuAtStart = process.cpuUsage();
+  ackedAtStart = 0;
 }
 
 const groups = new Map<string, Group>();
@@ -95,7 +102,13 @@ function sampleLatencies(chunk: Buffer, sub: Subscriber, group: Group, receivedA
 function openOne(group: Group, port: number, path: string, sampled: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: HOST, port });
-    const sub: Subscriber = { socket, received: 0, lastByteLF: false, tail: sampled ? '' : undefined };
+    const sub: Subscriber = {
+      socket,
+      received: 0,
+      total: 0,
+      lastByteLF: false,
+      tail: sampled ? '' : undefined,
+    };
     let open = false;
     socket.setNoDelay(true);
     socket.on('connect', () => {
@@ -117,6 +130,7 @@ function openOne(group: Group, port: number, path: string, sampled: boolean): Pr
       group.reads++;
       const n = countSeparators(chunk, sub);
       sub.received += n;
+      sub.total += n;
       group.received += n;
       if (sub.tail !== undefined) sampleLatencies(chunk, sub, group, nowUs());
     });
@@ -130,6 +144,7 @@ async function openGroup(request: Request): Promise<{ opened: number; ms: number
   const name = request.group as string;
   const count = request.count as number;
   const sampleEvery = request.sampleEvery as number;
+  const path = `/events?topic=${encodeURIComponent((request.topic as string | undefined) ?? 'bench')}`;
   const group = groups.get(name) ?? new Group();
   groups.set(name, group);
   const started = performance.now();
@@ -137,12 +152,7 @@ async function openGroup(request: Request): Promise<{ opened: number; ms: number
   const worker = async (): Promise<void> => {
     while (next < count) {
       const i = next++;
-      await openOne(
-        group,
-        request.port as number,
-        '/events?topic=bench',
-        sampleEvery > 0 && i % sampleEvery === 0,
-      );
+      await openOne(group, request.port as number, path, sampleEvery > 0 && i % sampleEvery === 0);
     }
   };
   await Promise.all(Array.from({ length: Math.min(OPENING, count) }, worker));
@@ -159,53 +169,39 @@ function summarize(latenciesUs: number[]): LatencySummary {
   };
 }
 
-// POST /publish at a fixed rate, one request at a time on one kept-alive connection.
-interface Poster {
-  timer: NodeJS.Timeout | undefined;
-  sent: number;
-  failed: number;
-  inFlight: number;
-}
-let poster: Poster | undefined;
+// POST /publish: at most one publisher at a time.
+let publisher: Publisher | undefined;
 
-function startPosting(request: Request): void {
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-  const size = request.size as number;
-  const padding = 'x'.repeat(size);
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (typeof request.token === 'string') headers.authorization = `Bearer ${request.token}`;
-  const state: Poster = { timer: undefined, sent: 0, failed: 0, inFlight: 0 };
-  poster = state;
-  let seq = 0;
-  const post = (): void => {
-    const body = new URLSearchParams({ topic: 'bench', data: eventData(++seq, size, padding) }).toString();
-    state.inFlight++;
-    const req = httpRequest(
-      { host: HOST, port: request.port as number, method: 'POST', path: '/publish', agent, headers },
-      (res) => {
-        if (res.statusCode === 200) state.sent++;
-        else state.failed++;
-        res.resume();
-        res.on('end', () => state.inFlight--);
-      },
-    );
-    req.on('error', () => {
-      state.failed++;
-      state.inFlight--;
+/**
+ * Whether the subscribers of `group` are close enough behind the publisher: the one furthest behind
+ * has received all but `maxLag` of the events published since it started (the flow control of the
+ * saturation scenarios, so that no server has to buffer without bound). The slowest subscriber's
+ * count is looked up again only when the last one found is no longer enough.
+ */
+function lagBound(group: Group, maxLag: number, pub: () => number): () => boolean {
+  const marks = group.subscribers.map((sub) => sub.total);
+  let floor = 0;
+  const slowest = (): number => {
+    let min = Number.POSITIVE_INFINITY;
+    group.subscribers.forEach((sub, i) => {
+      min = Math.min(min, sub.total - (marks[i] ?? 0));
     });
-    req.end(body);
+    return min === Number.POSITIVE_INFINITY ? 0 : min;
   };
-  const periodNs = BigInt(Math.round(1e9 / (request.rate as number)));
-  let next = process.hrtime.bigint() + periodNs;
-  const tick = (): void => {
-    const now = process.hrtime.bigint();
-    while (now >= next) {
-      post();
-      next += periodNs;
-    }
-    state.timer = setTimeout(tick, Math.max(0, Number(next - process.hrtime.bigint()) / 1e6));
+  return () => {
+    if (pub() - floor < maxLag) return true;
+    floor = slowest();
+    return pub() - floor < maxLag;
   };
-  state.timer = setTimeout(tick, Number(periodNs) / 1e6);
+}
+
+function startPublisher(request: Request): void {
+  if (publisher !== undefined) throw new Error('a publisher is already running');
+  const target = request.target as PublishTarget;
+  const pub = new Publisher(target, request.connections as number, request.depth as number);
+  publisher = pub;
+  if (request.mode === 'rate') pub.startRate(request.rate as number);
+  else pub.startSaturation(lagBound(groupOf(request.group), request.maxLag as number, () => pub.sent));
 }
 
 serveRequests(async (request) => {
@@ -229,6 +225,7 @@ serveRequests(async (request) => {
       group.recording = true;
       group.startedAt = process.hrtime.bigint();
       group.cpuAtStart = process.cpuUsage();
+      group.ackedAtStart = publisher?.stats.acked ?? 0;
       return true;
     }
     case 'window-end': {
@@ -248,19 +245,24 @@ serveRequests(async (request) => {
         elapsedMs: Number(process.hrtime.bigint() - group.startedAt) / 1e6,
         cpuUs: cpu.user + cpu.system,
         reads: group.reads,
+        acked: publisher === undefined ? Number.NaN : publisher.stats.acked - group.ackedAtStart,
         latency: summarize(group.latenciesUs),
       } satisfies ClientWindow;
     }
     case 'post-start':
-      startPosting(request);
+      startPublisher(request);
       return true;
     case 'post-stop': {
-      const state = poster;
-      if (state === undefined) return { sent: 0, failed: 0 };
-      clearTimeout(state.timer);
-      while (state.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-      poster = undefined;
-      return { sent: state.sent, failed: state.failed };
+      const pub = publisher;
+      publisher = undefined;
+      return pub === undefined ? undefined : await pub.stop();
+    }
+    case 'trim': {
+      // Closes the subscribers of a group beyond the first `count`.
+      const group = groupOf(request.group);
+      const extra = group.subscribers.splice(request.count as number);
+      for (const sub of extra) sub.socket.destroy();
+      return extra.length;
     }
     default:
       throw new Error(`unknown op ${request.op}`);

@@ -2,7 +2,8 @@
 // Buffer per event to every socket. With `--coalesce`, one event-loop turn's events leave in one
 // write per socket (setImmediate batching plus cork/uncork, the write pattern Herald uses); with
 // `--concat`, they are joined into one Buffer once per turn, which is as cheap as a turn can get.
-// Same response headers and first bytes as Herald. POST /publish (form: data=...) has no auth.
+// Same response headers and first bytes as Herald. POST /publish (form: topic=...&data=...) has no
+// auth. Streams are grouped by their `topic` query parameter (one exact name, no selectors).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runHarness } from './server-harness.js';
@@ -22,16 +23,31 @@ const HEADERS = {
 const EPOCH = `${Date.now().toString(36)}0000`.slice(0, 12);
 const PREAMBLE = Buffer.from(`retry: 3000\nid: ${EPOCH}-0\n\n`);
 
-const streams = new Set<ServerResponse>();
+/** Open streams by topic. */
+const topics = new Map<string, Set<ServerResponse>>();
 let seq = 0;
 let delivered = 0;
+/** Events of this turn not yet written, with the streams of their topic. */
 let pending: Buffer[] = [];
+let pendingStreams: Set<ServerResponse> | undefined;
 let flushScheduled = false;
+
+function streamsOf(topic: string): Set<ServerResponse> {
+  let set = topics.get(topic);
+  if (set === undefined) {
+    set = new Set();
+    topics.set(topic, set);
+  }
+  return set;
+}
 
 function flush(): void {
   flushScheduled = false;
+  const streams = pendingStreams;
+  if (streams === undefined) return;
   const chunks = pending;
   pending = [];
+  pendingStreams = undefined;
   if (mode === 'concat') {
     const one = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     for (const res of streams) res.write(one);
@@ -48,14 +64,18 @@ function flush(): void {
   delivered += chunks.length * streams.size;
 }
 
-function publish(data: string): void {
+function publish(data: string, topic = 'bench'): void {
   const wire = Buffer.from(`id: ${EPOCH}-${++seq}\ndata: ${data}\n\n`);
+  const streams = streamsOf(topic);
+  // One turn batches one topic's events; another topic's event first writes out what is batched.
+  if (pendingStreams !== undefined && pendingStreams !== streams) flush();
   if (mode === 'plain') {
     for (const res of streams) res.write(wire);
     delivered += streams.size;
     return;
   }
   pending.push(wire);
+  pendingStreams = streams;
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flush);
@@ -66,12 +86,13 @@ function publishRoute(req: IncomingMessage, res: ServerResponse): void {
   const parts: Buffer[] = [];
   req.on('data', (chunk: Buffer) => parts.push(chunk));
   req.on('end', () => {
-    const data = new URLSearchParams(Buffer.concat(parts).toString()).get('data');
+    const form = new URLSearchParams(Buffer.concat(parts).toString());
+    const data = form.get('data');
     if (data === null) {
       res.writeHead(400).end();
       return;
     }
-    publish(data);
+    publish(data, form.get('topic') ?? 'bench');
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(String(seq));
   });
 }
@@ -88,6 +109,10 @@ const server = createServer((req, res) => {
   res.writeHead(200, HEADERS);
   res.flushHeaders();
   res.write(PREAMBLE);
+  const query = req.url.indexOf('?');
+  const streams = streamsOf(
+    new URLSearchParams(query === -1 ? '' : req.url.slice(query + 1)).get('topic') ?? '',
+  );
   streams.add(res);
   res.once('close', () => streams.delete(res));
 });
@@ -96,8 +121,12 @@ server.listen(0, '127.0.0.1', () => {
   runHarness(
     {
       publish,
-      connections: () => streams.size,
-      streams: () => streams,
+      connections: () => {
+        let n = 0;
+        for (const set of topics.values()) n += set.size;
+        return n;
+      },
+      streams: () => streamsOf('bench'),
       published: () => seq,
       delivered: () => delivered,
       dropped: () => 0,

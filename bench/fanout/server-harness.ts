@@ -1,7 +1,6 @@
 // What every server process of this benchmark shares: the control channel (IPC), the publishers that
 // run inside the server process (fixed rate, saturation), CPU windows and memory readings.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
 import type { Profiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
 import { findSourceMap } from 'node:module';
@@ -9,14 +8,22 @@ import { heapCensus } from './heap-census.js';
 import { fdLimit, type Request, serveRequests } from './ipc.js';
 import { eventData } from './payload.js';
 
+/** What the saturation publisher's flow control reads of a stream: a ServerResponse or a net.Socket. */
+export interface Backlogged {
+  /** Bytes written but not yet handed to the kernel. */
+  readonly writableLength: number;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
 /** A server under test, seen by the harness. */
 export interface Target {
   /** Publishes one event carrying `data` to every subscriber. */
   publish(data: string): void;
   /** Open event streams. */
   connections(): number;
-  /** The responses of open streams (read only by the saturation publisher's flow control). */
-  streams(): Iterable<ServerResponse>;
+  /** The open streams (read only by the saturation publisher's flow control). */
+  streams(): Iterable<Backlogged>;
   /** Events published so far, however they came (in-process or POST /publish). */
   published(): number;
   /** Events the server has written to sockets so far (its own count). */
@@ -39,8 +46,11 @@ export interface ServerWindow {
 
 export interface MemoryReading {
   rss: number;
+  /** NaN (null over IPC) where there is no JavaScript heap (nginx). */
   heapUsed: number;
   external: number;
+  /** Proportional set size, where a server has several processes sharing pages (nginx). */
+  pss?: number;
 }
 
 /** Flow control of the saturation publisher: past this many unsent bytes on a stream, wait for it. */
@@ -148,8 +158,8 @@ export function runHarness(target: Target, port: number): void {
   };
 
   /** The stream furthest behind, if it is past MAX_UNSENT. */
-  const laggard = (): ServerResponse | undefined => {
-    let worst: ServerResponse | undefined;
+  const laggard = (): Backlogged | undefined => {
+    let worst: Backlogged | undefined;
     let most = MAX_UNSENT;
     for (const res of target.streams()) {
       if (res.writableLength > most) {

@@ -1,5 +1,5 @@
 // The parser's time is linear in its input: scaling the input by 16 must not scale the time by 256.
-// Times are the best of five interleaved runs, and the bound (64x for 16x the input) leaves room for
+// Times are the best of five interleaved runs (up to three attempts), and the bound (64x for 16x the input) leaves room for
 // a noisy, shared machine (GC, another process on the core) while a quadratic parser (256x) fails it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,10 +11,7 @@ function elapsed(work: () => void): number {
   return performance.now() - start;
 }
 
-function assertLinear(label: string, scenario: (n: number) => () => void, n: number): void {
-  const small = scenario(n);
-  const large = scenario(16 * n);
-  small(); // warm up
+function measure(small: () => void, large: () => void): [number, number] {
   // Interleaved, best of five each, so that a burst of load on a shared machine hits both alike.
   let smallMs = Number.POSITIVE_INFINITY;
   let largeMs = Number.POSITIVE_INFINITY;
@@ -22,9 +19,22 @@ function assertLinear(label: string, scenario: (n: number) => () => void, n: num
     smallMs = Math.min(smallMs, elapsed(small));
     largeMs = Math.min(largeMs, elapsed(large));
   }
-  assert.ok(
-    largeMs < 64 * smallMs + 10,
-    `${label}: ${n} -> ${smallMs.toFixed(1)} ms, ${16 * n} -> ${largeMs.toFixed(1)} ms`,
+  return [smallMs, largeMs];
+}
+
+function assertLinear(label: string, scenario: (n: number) => () => void, n: number): void {
+  const small = scenario(n);
+  const large = scenario(16 * n);
+  small(); // warm up
+  // A quadratic parser fails every attempt; a burst of load on the other core passes on a later one.
+  let smallMs = 0;
+  let largeMs = 0;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    [smallMs, largeMs] = measure(small, large);
+    if (largeMs < 64 * smallMs + 10) return;
+  }
+  assert.fail(
+    `${label}: ${n} -> ${smallMs.toFixed(1)} ms, ${16 * n} -> ${largeMs.toFixed(1)} ms, three times`,
   );
 }
 

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { JwtAuthorizer } from './auth/jwt.js';
+import { VerifiedCache } from './auth/verified-cache.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { CorsPolicy } from './http/cors.js';
 import { type FetchHandler, fetchHandler } from './http/fetch-adapter.js';
@@ -128,7 +129,9 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       maxBytes: options.history?.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes,
       maxAgeMs: options.history?.maxAgeMs,
     });
-  const authorizer = options.jwtKey === undefined ? undefined : new JwtAuthorizer(options.jwtKey);
+  // Verified tokens are remembered: a publisher's repeated token costs a lookup, not a signature check.
+  const authorizer =
+    options.jwtKey === undefined ? undefined : new VerifiedCache(new JwtAuthorizer(options.jwtKey));
   const core = new Hub({
     log,
     limits: { ...DEFAULT_LIMITS, ...options.limits },

@@ -136,6 +136,8 @@ interface Result {
   eventsPerRead: number;
   /** Server CPU by thread (node) or process (nginx) name (ms). */
   threads: Record<string, number>;
+  loopDelay: ServerWindow['loopDelay'];
+  gc: ServerWindow['gc'];
   p50: number;
   p99: number;
   published: number;
@@ -392,6 +394,8 @@ async function measure(active: Active, plan: Plan): Promise<Result> {
       clientUsPerEvent: client.cpuUs / client.received,
       eventsPerRead: client.received / client.reads,
       threads: server.threads,
+      loopDelay: server.loopDelay,
+      gc: server.gc,
       p50: num(client.latency.p50),
       p99: num(client.latency.p99),
       published: num(server.published),
@@ -503,6 +507,10 @@ function runLine(round: number, scenario: ScenarioName, kind: Kind, r: Result): 
     (r.dropped > 0 ? `, ${r.dropped} dropped as slow` : '') +
     (r.failed > 0 ? `, ${r.failed} publishes failed` : '') +
     (r.keptUp < BEHIND ? `, BEHIND: ${(r.keptUp * 100).toFixed(0)}% of the offered rate delivered` : '') +
+    (r.loopDelay === undefined
+      ? ''
+      : `; event loop delay p99 ${fmt(r.loopDelay.p99)} ms, max ${fmt(r.loopDelay.max)} ms`) +
+    (r.gc === undefined ? '' : `; gc ${fmt(r.gc.totalMs)} ms, longest ${fmt(r.gc.maxMs)} ms`) +
     `; ${threads}`
   );
 }

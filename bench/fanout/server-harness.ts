@@ -1,9 +1,11 @@
 // What every server process of this benchmark shares: the control channel (IPC), the publishers that
 // run inside the server process (fixed rate, saturation), CPU windows and memory readings.
+
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Profiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
 import { findSourceMap } from 'node:module';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { heapCensus } from './heap-census.js';
 import { fdLimit, type Request, serveRequests } from './ipc.js';
 import { eventData } from './payload.js';
@@ -42,6 +44,37 @@ export interface ServerWindow {
   dropped: number;
   /** CPU per thread name over the window (ms), where the system says (Linux). */
   threads: Record<string, number>;
+  /** Event-loop delay over the window (ms): how long ready work waited for the main thread (node servers). */
+  loopDelay?: { p99: number; max: number };
+  /** Garbage-collection pauses over the window: total and longest (ms; node servers). */
+  gc?: { totalMs: number; maxMs: number };
+}
+
+/** Tail-latency diagnostics: event-loop delay and GC pauses, both measured inside the server. */
+function pauseMeter() {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  let total = 0;
+  let max = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      total += entry.duration;
+      if (entry.duration > max) max = entry.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return {
+    reset() {
+      loop.reset();
+      total = 0;
+      max = 0;
+    },
+    read() {
+      return {
+        loopDelay: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+        gc: { totalMs: total, maxMs: max },
+      };
+    },
+  };
 }
 
 export interface MemoryReading {
@@ -129,6 +162,7 @@ export function runHarness(target: Target, port: number): void {
   let rateTimer: NodeJS.Timeout | undefined;
   let saturating = false;
   let bursts = 0;
+  const pauses = pauseMeter();
   let window = {
     cpu: process.cpuUsage(),
     at: process.hrtime.bigint(),
@@ -223,6 +257,7 @@ export function runHarness(target: Target, port: number): void {
         saturating = false;
         return true;
       case 'window-start':
+        pauses.reset();
         window = {
           cpu: process.cpuUsage(),
           at: process.hrtime.bigint(),
@@ -243,6 +278,7 @@ export function runHarness(target: Target, port: number): void {
           threads: Object.fromEntries(
             Object.entries(threadTicks()).map(([name, t]) => [name, (t - (window.threads[name] ?? 0)) * 10]),
           ),
+          ...pauses.read(),
         } satisfies ServerWindow;
       }
       default:

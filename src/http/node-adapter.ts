@@ -52,6 +52,21 @@ class NodeSink implements Sink {
   }
 }
 
+/**
+ * Client addresses, interned: a socket's remoteAddress is a fresh string on every read, and a
+ * session keeps its client's for hours; thousands of streams from one address share one string.
+ */
+const addresses = new Map<string, string>();
+
+function internAddress(address: string | undefined): string {
+  if (address === undefined) return 'unknown';
+  const known = addresses.get(address);
+  if (known !== undefined) return known;
+  if (addresses.size >= 10_000) addresses.clear();
+  addresses.set(address, address);
+  return address;
+}
+
 function toHttpRequest(req: IncomingMessage): HttpRequest {
   return {
     method: req.method ?? 'GET',
@@ -62,7 +77,7 @@ function toHttpRequest(req: IncomingMessage): HttpRequest {
       if (value === undefined) return null;
       return Array.isArray(value) ? value.join(', ') : value;
     },
-    client: req.socket.remoteAddress ?? 'unknown',
+    client: internAddress(req.socket.remoteAddress),
     body: (limit) => readLimited(req, limit, () => req.pause()),
   };
 }

@@ -33,11 +33,20 @@ function writeFramed(socket: Socket, wire: Buffer): void {
   socket.write(CRLF);
 }
 
-/** Node's private state, read only to know the head is on the socket and nothing is queued in the response. */
+/** Node's private state, read to know the head is on the socket and nothing is queued in the response. */
 interface ResponseInternals {
   chunkedEncoding?: boolean;
   outputData?: unknown[];
+  _header?: string | null;
+  _headerSent?: boolean;
 }
+
+/**
+ * Node keeps the response head's text (about 200 bytes) for the life of the response, though it
+ * never sends it again once sent; a stream lives for hours, so a sent head is swapped for one shared
+ * marker (still truthy: `headersSent` stays true).
+ */
+const SENT_HEAD = 'sent';
 
 /**
  * Can this stream's bytes go straight to its socket? Once the head is out, an HTTP/1.1 response
@@ -67,6 +76,9 @@ export class SocketSink implements Sink {
 
   constructor(private readonly res: ServerResponse) {
     this.#socket = res.socket as Socket;
+    const internals = res as unknown as ResponseInternals;
+    if (internals._headerSent === true && typeof internals._header === 'string')
+      internals._header = SENT_HEAD;
   }
 
   write(chunks: readonly Buffer[]): void {

@@ -1,4 +1,5 @@
 import type { Hub } from '../hub/hub.js';
+import type { Subscription } from '../hub/session.js';
 import type { Admission } from '../hub/subscriber-admission.js';
 import { subscriberCredential } from './credentials.js';
 import { EVENT_STREAM_HEADERS, type HttpReply, type HttpRequest, plain } from './exchange.js';
@@ -35,15 +36,16 @@ export async function subscribeRoute(hub: Hub, polls: LongPolls, request: HttpRe
     client: request.client,
   });
   if (admission.kind === 'shed') return shedReply(admission, isEventSource(request) && !poll);
-  // Captured alone: the stream must not keep the whole request (URL, headers) alive for hours.
-  const subscription = admission.subscription;
+  // Captured alone: the stream must not keep the whole request (URL, headers) alive for hours, nor
+  // the admission once the session holds what it needs.
+  let subscription: Subscription | undefined = admission.subscription;
   return {
     kind: 'stream',
     headers: EVENT_STREAM_HEADERS,
     start(sink) {
-      const session = poll
-        ? polls.open(sink, subscription)
-        : hub.open(sink, subscription, { heartbeat: true });
+      const admitted = subscription!;
+      subscription = undefined;
+      const session = poll ? polls.open(sink, admitted) : hub.open(sink, admitted, { heartbeat: true });
       return () => hub.closeSession(session, 'gone');
     },
   };

@@ -491,8 +491,11 @@ export class RedisLog implements EventLog {
         more = true;
         break;
       }
-      page = await this.#range(client, `(${cursor}`, count);
-      full = page.length >= count;
+      // Inclusive again, to see that retention did not remove entries between the pages.
+      page = await this.#range(client, cursor, count + 1);
+      full = page.length > count;
+      if (page[0]?.[0] === cursor) page = page.slice(1);
+      else gap = true;
       index = 0;
     }
     return { events, gap, more, cursor };

@@ -47,7 +47,8 @@ export interface SqliteLogOptions extends Retention {
 /** How far the next id skips ahead after an unclean shutdown (more than a power loss can roll back). */
 const UNCLEAN_SEQ_JUMP = 1_000_000_000;
 const FORMAT = '1';
-const READ_PAGE = 500;
+/** Rows one synchronous read takes at most; readAfter yields to the event loop between them. */
+const READ_PAGE = 250;
 
 interface Row {
   seq: number;
@@ -376,15 +377,27 @@ export class SqliteLog implements EventLog {
     filter: (event: StoredEvent) => boolean,
     limit: number,
   ): Promise<ReadResult> {
+    // Reads are synchronous: let the event loop run before each slice of rows, so that a reader
+    // paging through a long history leaves room for everyone else's appends and live events.
+    await new Promise((resolve) => setImmediate(resolve));
     if (this.#closed) throw new Error('the log is closed');
     const seq = this.#seqOf(afterId);
     // Unknown, from the future, or older than what retention kept: say so and replay what is kept.
-    const gap = seq === undefined || seq > this.#lastSeq || seq < this.#trimmedSeq;
-    let examined = gap ? this.#trimmedSeq : seq;
+    let gap = seq === undefined || seq > this.#lastSeq || seq < this.#trimmedSeq;
+    let examined: number = gap || seq === undefined ? this.#trimmedSeq : seq;
     const events: StoredEvent[] = [];
     let budget = this.#scanBudget;
     let atEnd = false;
     scan: while (budget > 0 && limit > 0) {
+      if (budget < this.#scanBudget) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.#closed) throw new Error('the log is closed');
+        // Retention ran meanwhile and removed rows this read had not reached: say so.
+        if (this.#trimmedSeq > examined) {
+          gap = true;
+          examined = this.#trimmedSeq;
+        }
+      }
       const want = Math.min(READ_PAGE, budget);
       const rows = this.#selectAfter.all(examined, want);
       budget -= rows.length;

@@ -184,6 +184,25 @@ describe('the SQLite log', () => {
     }
   });
 
+  it('a read that retention overtakes while it yields reports the gap', async () => {
+    const path = join(freshFolder(), 'overtaken.db');
+    const log = new SqliteLog({ path, maxEvents: 300, trimBatch: 10_000 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 300; i++) ids.push((await log.append(event(String(i)))).id);
+      // The read takes slices of rows with the event loop running in between; meanwhile 600 more
+      // events are committed and retention removes the 600 oldest, some of them not read yet.
+      const reading = log.readAfter(ids[0]!, () => false, 10_000);
+      const appends = Array.from({ length: 600 }, (_, i) => log.append(event(`more${i}`)));
+      const result = await reading;
+      await Promise.all(appends);
+      assert.equal(result.gap, true, 'events the read had not reached were removed');
+      assert.equal(result.cursor, await log.head());
+    } finally {
+      await log.close();
+    }
+  });
+
   it('examines a bounded number of rows per read and says there is more', async () => {
     const path = join(freshFolder(), 'scan.db');
     const log = new SqliteLog({ path, scanBudget: 10 });

@@ -147,17 +147,17 @@ export function parseRedisUrl(url: string): RedisAddress {
 }
 
 /**
- * A client. The commands client reconnects on its own, with backoff, except that while the log is
- * still opening, a refusal by the server (a wrong password, an unknown database) ends the attempt
- * at once; the tail's client never reconnects (the tail loop makes a new one).
+ * A client. The commands and reads clients reconnect on their own, with backoff, except that while
+ * the log is still opening, a refusal by the server (a wrong password, an unknown database) ends
+ * the attempt at once; the tail's client never reconnects (the tail loop makes a new one).
  */
 function newClient(
   address: RedisAddress,
   options: RedisLogOptions,
-  role: 'commands' | 'tail',
+  role: 'commands' | 'reads' | 'tail',
   opening: () => boolean = () => false,
 ) {
-  const reconnect = role === 'commands';
+  const reconnect = role !== 'tail';
   const min = options.reconnectMinMs ?? 50;
   const max = options.reconnectMaxMs ?? 2000;
   const common = {
@@ -174,7 +174,7 @@ function newClient(
   return createClient({
     RESP: 2,
     // Named for CLIENT LIST: which connections are a hub's commands and which its blocking tail.
-    name: role === 'commands' ? 'herald' : 'herald-tail',
+    name: `herald-${role}`,
     username: address.username,
     password: address.password,
     database: address.database,
@@ -287,6 +287,8 @@ export class RedisLog implements EventLog {
   readonly #options: RedisLogOptions;
   readonly #address: RedisAddress;
   readonly #commands: Client;
+  /** Replays on a connection of their own: a long XRANGE reply never delays an XADD's answer. */
+  readonly #reads: Client;
   readonly #timeoutMs: number;
   readonly #blockMs: number;
   readonly #maxEvents: number;
@@ -314,9 +316,11 @@ export class RedisLog implements EventLog {
     try {
       await log.#connect(log.#commands, 'the connection');
       await log.#call(log.#commands, ['PING'], 'PING');
+      await log.#connect(log.#reads, 'the replay connection');
       log.#lastDelivered = (await log.#info(log.#commands))?.lastGenerated ?? START;
     } catch (error) {
       log.#commands.destroy();
+      log.#reads.destroy();
       throw new StoreOpenError(`cannot reach Redis at ${log.where}: ${reasonFor(error)}`, { cause: error });
     }
     log.#opened = true;
@@ -343,9 +347,11 @@ export class RedisLog implements EventLog {
     this.#trimBatch = options.trimBatch ?? 1000;
     this.#trimmedKey = `${this.stream}:trimmed`;
     this.#commands = newClient(this.#address, options, 'commands', () => !this.#opened);
-    this.#commands.on('error', () => {
-      // Reported through the commands that fail; the client reconnects on its own.
-    });
+    this.#reads = newClient(this.#address, options, 'reads', () => !this.#opened);
+    for (const client of [this.#commands, this.#reads])
+      client.on('error', () => {
+        // Reported through the commands that fail; the client reconnects on its own.
+      });
   }
 
   async #connect(client: Client, what: string): Promise<void> {
@@ -438,7 +444,7 @@ export class RedisLog implements EventLog {
     limit: number,
   ): Promise<ReadResult> {
     this.#checkOpen();
-    const client = this.#commands;
+    const client = this.#reads;
     const valid = parseId(afterId) !== undefined;
     const count = Math.min(Math.max(limit, 64), PAGE);
     // The page from the resume point (inclusive, to see whether the id is still there), the, in one round trip.
@@ -681,5 +687,6 @@ export class RedisLog implements EventLog {
     this.#wake?.();
     await this.#tailDone;
     this.#commands.destroy();
+    this.#reads.destroy();
   }
 }

@@ -282,7 +282,11 @@ function unavailable(error: unknown): LogUnavailableError {
  * delivered (nothing lost, nothing twice). If the stream came back without that id and without
  * having trimmed it (Redis restarted without persistence, or from an older snapshot), or trimmed
  * entries the tail had not delivered yet, the listeners' `gap` is called once and delivery goes
- * on: from the new stream's start after a restart.
+ * on: from the new stream's start after a restart. (A tail that has delivered nothing yet, on a
+ * stream that was empty when it started, has no id to check: a restart that lost entries it never
+ * saw goes unnoticed by it; clients resuming with such entries' ids still get their gap.)
+ *
+ * `size()` is an estimate (XLEN and MEMORY USAGE), refreshed every `maintenanceMs`.
  */
 export class RedisLog implements EventLog {
   readonly stream: string;

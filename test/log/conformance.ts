@@ -1,0 +1,464 @@
+// The rules every EventLog keeps, as node:test tests. Each store's test file calls
+// `describeLogConformance` with a factory that opens a fresh, empty store; capabilities a store
+// lacks (durability, sharing) are simply not offered by its factory, and their tests are skipped.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type {
+  EventLog,
+  NewEvent,
+  ReadResult,
+  Retention,
+  StoredEvent,
+  TailListener,
+} from '../../src/log/event-log.js';
+
+/** One fresh store, as a store's factory opens it. */
+export interface LogUnderTest {
+  log: EventLog;
+  /** Durable stores: closes nothing, opens the same store again (call after closing `log`). */
+  reopen?: () => Promise<EventLog>;
+  /** Shared stores: opens another instance on the same store (another hub, in production). */
+  another?: () => Promise<EventLog>;
+  /** Closes what is still open and removes the store. */
+  cleanup: () => Promise<void>;
+}
+
+export interface ConformanceOptions {
+  /** Opens a fresh, empty store with the given retention. */
+  open: (retention?: Retention) => Promise<LogUnderTest>;
+  /** An id of this log's format that is newer than `head`, for the "future id" rule. */
+  futureId: (head: string) => string;
+  /** How many events past `maxEvents` the store may keep (approximate trimming). Default 0. */
+  retentionSlack?: number;
+  /** True when `size()` is an estimate refreshed in the background: its figures are not checked. */
+  estimatedSize?: boolean;
+  /** How long retention may take to apply after the appends that exceed it. Default 3000 ms. */
+  settleMs?: number;
+}
+
+const all = () => true;
+const none = () => false;
+
+function event(data: string, topics: readonly string[] = ['t'], extra: Partial<NewEvent> = {}): NewEvent {
+  return { topics, data, private: false, ...extra };
+}
+
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  ms = 3000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A tail listener that records what it gets, for stores whose tail delivers asynchronously. */
+export class TailRecorder implements TailListener {
+  readonly events: StoredEvent[] = [];
+  readonly gaps: { lastId: string; head: string }[] = [];
+  event(e: StoredEvent): void {
+    this.events.push(e);
+  }
+  gap(lastId: string, head: string): void {
+    this.gaps.push({ lastId, head });
+  }
+  data(): string[] {
+    return this.events.map((e) => e.data);
+  }
+  async waitFor(count: number, ms = 3000): Promise<void> {
+    await waitUntil(
+      `${count} tailed events (have ${this.events.length})`,
+      () => this.events.length >= count,
+      ms,
+    );
+  }
+}
+
+/** Every matching event after `afterId`, following `more` and `cursor` page after page. */
+export async function readAll(
+  log: EventLog,
+  afterId: string,
+  filter: (e: StoredEvent) => boolean = all,
+  limit = 1000,
+): Promise<{ events: StoredEvent[]; first: ReadResult; cursor: string; pages: number }> {
+  const first = await log.readAfter(afterId, filter, limit);
+  const events = [...first.events];
+  let result = first;
+  let pages = 1;
+  while (result.more) {
+    assert.ok(pages < 100_000, 'readAfter keeps answering more: true');
+    result = await log.readAfter(result.cursor, filter, limit);
+    events.push(...result.events);
+    pages++;
+  }
+  return { events, first, cursor: result.cursor, pages };
+}
+
+function assertIncreasing(log: EventLog, ids: readonly string[], what: string): void {
+  for (let i = 1; i < ids.length; i++)
+    assert.ok(log.compareIds(ids[i - 1]!, ids[i]!) < 0, `${what}: ${ids[i - 1]} then ${ids[i]}`);
+}
+
+/** Registers the conformance tests for one store. */
+export function describeLogConformance(name: string, options: ConformanceOptions): void {
+  const slack = options.retentionSlack ?? 0;
+  const settleMs = options.settleMs ?? 3000;
+
+  async function withLog(retention: Retention | undefined, body: (subject: LogUnderTest) => Promise<void>) {
+    const subject = await options.open(retention);
+    try {
+      await body(subject);
+    } finally {
+      await subject.cleanup();
+    }
+  }
+
+  describe(`EventLog conformance: ${name}`, () => {
+    it('append resolves with the stored event and strictly increasing ids, also when appends overlap', () =>
+      withLog(undefined, async ({ log }) => {
+        const before = Date.now();
+        const a = await log.append(event('one'));
+        const b = await log.append(
+          event('two\nlines\r\nand ünïcode', ['x/y', 'z'], { type: 'kind', retry: 10 }),
+        );
+        const c = await log.append(event('', ['p'], { private: true }));
+        const after = Date.now();
+        assertIncreasing(log, [a.id, b.id, c.id], 'sequential appends');
+        assert.ok(log.compareIds(b.id, a.id) > 0);
+        assert.equal(log.compareIds(b.id, b.id), 0);
+        assert.deepEqual(
+          { topics: b.topics, data: b.data, type: b.type, retry: b.retry, private: b.private },
+          {
+            topics: ['x/y', 'z'],
+            data: 'two\nlines\r\nand ünïcode',
+            type: 'kind',
+            retry: 10,
+            private: false,
+          },
+        );
+        assert.equal(a.type, undefined);
+        assert.equal(a.retry, undefined);
+        assert.equal(c.private, true);
+        assert.equal(c.data, '');
+        // The store's clock may be another process's (Redis): allow a little skew.
+        for (const e of [a, b, c])
+          assert.ok(e.time >= before - 1000 && e.time <= after + 1000, `time ${e.time}`);
+
+        const overlapping = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => log.append(event(`o${i}`))),
+        );
+        assertIncreasing(log, [c.id, ...overlapping.map((e) => e.id)], 'overlapping appends, in call order');
+        assert.equal(new Set(overlapping.map((e) => e.id)).size, 50);
+      }));
+
+    it('reads back what was stored, field for field', () =>
+      withLog(undefined, async ({ log }) => {
+        const start = await log.head();
+        const stored = [
+          await log.append(event('plain')),
+          await log.append(
+            event('a\nb', ['one', 'two/three'], { type: 'update', retry: 2500, private: true }),
+          ),
+        ];
+        const { events } = await readAll(log, start);
+        assert.deepEqual(events, stored);
+      }));
+
+    it('head is the starting id when empty, then the newest id', () =>
+      withLog(undefined, async ({ log }) => {
+        const empty = await log.head();
+        const fromEmpty = await log.readAfter(empty, all, 10);
+        assert.deepEqual(fromEmpty, { events: [], gap: false, more: false, cursor: empty });
+        const a = await log.append(event('a'));
+        assert.ok(log.compareIds(empty, a.id) < 0, 'the starting id sorts before the first event');
+        assert.equal(await log.head(), a.id);
+        const b = await log.append(event('b'));
+        assert.equal(await log.head(), b.id);
+        const fromHead = await log.readAfter(b.id, all, 10);
+        assert.deepEqual(fromHead, { events: [], gap: false, more: false, cursor: b.id });
+        assert.deepEqual(
+          (await log.readAfter(empty, all, 10)).events.map((e) => e.data),
+          ['a', 'b'],
+        );
+      }));
+
+    it('readAfter filters, limits and pages with a cursor', () =>
+      withLog(undefined, async ({ log }) => {
+        const start = await log.head();
+        const ids: string[] = [];
+        for (let i = 0; i < 10; i++)
+          ids.push((await log.append(event(String(i), [i % 2 ? 'odd' : 'even']))).id);
+        const odd = (e: StoredEvent) => e.topics[0] === 'odd';
+        const page1 = await log.readAfter(start, odd, 2);
+        assert.deepEqual(
+          page1.events.map((e) => e.data),
+          ['1', '3'],
+        );
+        assert.equal(page1.gap, false);
+        assert.equal(page1.more, true);
+        assert.equal(page1.cursor, ids[3], 'the cursor is the last event examined');
+        const rest = await readAll(log, page1.cursor, odd, 2);
+        assert.equal(rest.first.gap, false, 'a cursor is a valid resume point');
+        assert.deepEqual(
+          rest.events.map((e) => e.data),
+          ['5', '7', '9'],
+        );
+        assert.equal(rest.cursor, ids[9]);
+        // Exclusive: the resume point itself is not read again.
+        assert.deepEqual(
+          (await log.readAfter(ids[4]!, all, 100)).events.map((e) => e.data),
+          ['5', '6', '7', '8', '9'],
+        );
+        const whole = await log.readAfter(start, all, 100);
+        assert.equal(whole.more, false);
+        assert.equal(whole.events.length, 10);
+        const exact = await readAll(log, start, all, 3);
+        assert.deepEqual(
+          exact.events.map((e) => e.data),
+          ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+        );
+        assert.ok(exact.pages >= 4, 'a limit of 3 takes at least 4 pages for 10 events');
+      }));
+
+    it('the cursor moves past examined events that do not match', () =>
+      withLog(undefined, async ({ log }) => {
+        const start = await log.head();
+        let last = '';
+        for (let i = 0; i < 20; i++) last = (await log.append(event(`skip${i}`, ['other']))).id;
+        const skipped = await readAll(log, start, none, 5);
+        assert.deepEqual(skipped.events, []);
+        assert.equal(skipped.cursor, last, 'the cursor reaches the last examined event');
+        const wanted = await log.append(event('wanted', ['mine']));
+        const next = await log.readAfter(skipped.cursor, (e) => e.topics[0] === 'mine', 5);
+        assert.equal(next.gap, false);
+        assert.deepEqual(
+          next.events.map((e) => e.id),
+          [wanted.id],
+        );
+      }));
+
+    it('reports a gap for unknown, malformed and future ids, and replays what it keeps', async () => {
+      const other = await options.open();
+      let foreign: string;
+      try {
+        await other.log.append(event('elsewhere'));
+        foreign = (await other.log.append(event('elsewhere too'))).id;
+      } finally {
+        await other.cleanup();
+      }
+      await withLog(undefined, async ({ log }) => {
+        await log.append(event('first'));
+        const head = (await log.append(event('second'))).id;
+        const future = options.futureId(head);
+        assert.ok(log.compareIds(future, head) > 0, 'futureId gives a newer id');
+        for (const id of [foreign, 'garbage', '', '-', '0', '1-2-3', 'x-1', '-1', future]) {
+          const result = await log.readAfter(id, all, 10);
+          assert.equal(result.gap, true, `gap for ${JSON.stringify(id)}`);
+          assert.deepEqual(
+            result.events.map((e) => e.data),
+            ['first', 'second'],
+            `replays the retained history for ${JSON.stringify(id)}`,
+          );
+          assert.equal(result.cursor, head);
+        }
+      });
+    });
+
+    it('retention by count: the oldest go first, with a gap for them and none for the oldest kept predecessor', () =>
+      withLog({ maxEvents: 5 }, async ({ log }) => {
+        const start = await log.head();
+        const total = 5 + 2 * slack + 10;
+        const ids: string[] = [];
+        for (let i = 0; i < total; i++) ids.push((await log.append(event(String(i)))).id);
+        await waitUntil(
+          'count retention',
+          async () => (await readAll(log, start)).events.length <= 5 + slack,
+          settleMs,
+        );
+        const { events, first } = await readAll(log, start);
+        assert.equal(first.gap, true, 'the starting id is older than the history now');
+        const kept = events.map((e) => Number(e.data));
+        assert.ok(kept.length >= 5 && kept.length <= 5 + slack, `kept ${kept.length}`);
+        assert.deepEqual(
+          kept,
+          Array.from({ length: kept.length }, (_, i) => total - kept.length + i),
+          'the newest events are kept, in order',
+        );
+        if (!options.estimatedSize) assert.equal(log.size().events, kept.length);
+        // The id just before the oldest kept event loses nothing: no gap.
+        const predecessor = ids[total - kept.length - 1]!;
+        const edge = await log.readAfter(predecessor, all, 1000);
+        assert.equal(edge.gap, false, 'no gap from the predecessor of the oldest kept event');
+        assert.equal(edge.events.length, kept.length);
+        // Ids older than that are evicted: gap.
+        const evicted = await log.readAfter(ids[0]!, all, 1000);
+        assert.equal(evicted.gap, true);
+        assert.equal(evicted.events[0]!.data, String(total - kept.length));
+      }));
+
+    it('retention by bytes: old events go once the history outgrows the bound', () =>
+      withLog({ maxBytes: 20_000 }, async ({ log }) => {
+        const start = await log.head();
+        const ids: string[] = [];
+        for (let i = 0; i < 100; i++) ids.push((await log.append(event(`${i} ${'x'.repeat(1000)}`))).id);
+        await waitUntil(
+          'byte retention',
+          async () =>
+            (await log.readAfter(ids[0]!, all, 1)).gap &&
+            (options.estimatedSize || log.size().bytes <= 20_000),
+          settleMs,
+        );
+        const { events } = await readAll(log, start);
+        assert.ok(events.length > 0 && events.length < 100, `kept ${events.length} of 100`);
+        assert.ok(events.at(-1)!.id === ids[99], 'the newest event is kept');
+        if (!options.estimatedSize) {
+          assert.ok(log.size().bytes <= 20_000, `size ${log.size().bytes} bytes`);
+          assert.ok(log.size().bytes > 10_000, `keeps what fits, ${log.size().bytes} bytes`);
+        }
+      }));
+
+    it('retention by age: events older than maxAgeMs are dropped', () =>
+      withLog({ maxAgeMs: 300 }, async ({ log }) => {
+        const start = await log.head();
+        const old = await log.append(event('old'));
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        const fresh = await log.append(event('fresh'));
+        await waitUntil(
+          'age retention',
+          async () => !(await log.readAfter(start, all, 10)).events.some((e) => e.id === old.id),
+          settleMs,
+        );
+        const result = await log.readAfter(start, all, 10);
+        assert.equal(result.gap, true, 'resuming from before the dropped event is a gap');
+        assert.deepEqual(
+          result.events.map((e) => e.id),
+          [fresh.id],
+        );
+      }));
+
+    it('tail reports appends in log order and stops after unsubscribe', () =>
+      withLog(undefined, async ({ log }) => {
+        const seen = new TailRecorder();
+        const witness = new TailRecorder();
+        const stop = log.tail(seen);
+        log.tail(witness);
+        const appended: StoredEvent[] = [];
+        for (let i = 0; i < 5; i++) appended.push(await log.append(event(`a${i}`)));
+        appended.push(...(await Promise.all([log.append(event('b0')), log.append(event('b1'))])));
+        await seen.waitFor(7);
+        assert.deepEqual(
+          seen.events.map((e) => e.id),
+          appended.map((e) => e.id),
+        );
+        assert.deepEqual(seen.events, appended, 'the tail carries the stored events');
+        stop();
+        await log.append(event('after'));
+        await witness.waitFor(8);
+        assert.equal(seen.events.length, 7, 'nothing after unsubscribe');
+        assert.equal(witness.events.at(-1)!.data, 'after');
+        assert.deepEqual(seen.gaps, []);
+      }));
+
+    it('tail sees appends made through another instance on the same store, in the same order', async (t) => {
+      const subject = await options.open();
+      try {
+        if (!subject.another) {
+          t.skip('not a shared store');
+          return;
+        }
+        const a = subject.log;
+        const b = await subject.another();
+        const seenA = new TailRecorder();
+        const seenB = new TailRecorder();
+        a.tail(seenA);
+        b.tail(seenB);
+        const ids: string[] = [];
+        for (let round = 0; round < 10; round++) {
+          const pair = await Promise.all([a.append(event(`a${round}`)), b.append(event(`b${round}`))]);
+          ids.push(...pair.map((e) => e.id));
+        }
+        await seenA.waitFor(20);
+        await seenB.waitFor(20);
+        assert.deepEqual(
+          seenA.events.map((e) => e.id),
+          seenB.events.map((e) => e.id),
+          'both instances see one order',
+        );
+        assertIncreasing(
+          a,
+          seenA.events.map((e) => e.id),
+          'tail order',
+        );
+        assert.deepEqual([...seenA.events.map((e) => e.id)].sort(), [...ids].sort(), 'every event, once');
+        assert.equal((await readAll(b, await b.head())).events.length, 0);
+        assert.equal(await a.head(), await b.head());
+      } finally {
+        await subject.cleanup();
+      }
+    });
+
+    it('close settles pending appends, and the log refuses appends once closed', async () => {
+      const subject = await options.open();
+      try {
+        const start = await subject.log.head();
+        const pending = Array.from({ length: 20 }, (_, i) => subject.log.append(event(`p${i}`)));
+        await subject.log.close();
+        const settled = await Promise.allSettled(pending);
+        assert.deepEqual(
+          settled.map((s) => s.status),
+          Array(20).fill('fulfilled'),
+        );
+        await assert.rejects(subject.log.append(event('late')));
+        if (subject.reopen) {
+          const reopened = await subject.reopen();
+          const ids = settled.map((s) => (s as PromiseFulfilledResult<StoredEvent>).value.id);
+          const { events } = await readAll(reopened, start);
+          const found = new Set(events.map((e) => e.id));
+          for (const id of ids) assert.ok(found.has(id), `acknowledged ${id} is stored`);
+          await reopened.close();
+        }
+      } finally {
+        await subject.cleanup();
+      }
+    });
+
+    it('durable stores: reopening keeps the history readable and ids increasing', async (t) => {
+      const subject = await options.open();
+      try {
+        if (!subject.reopen) {
+          t.skip('not a durable store');
+          return;
+        }
+        const start = await subject.log.head();
+        const before: StoredEvent[] = [];
+        for (let i = 0; i < 5; i++) before.push(await subject.log.append(event(`before${i}`)));
+        const head = await subject.log.head();
+        await subject.log.close();
+        const again = await subject.reopen();
+        try {
+          assert.equal(await again.head(), head, 'head survives');
+          const replay = await again.readAfter(before[1]!.id, all, 100);
+          assert.equal(replay.gap, false, 'an id from before the restart is a known resume point');
+          assert.deepEqual(replay.events, before.slice(2));
+          const fromStart = await again.readAfter(start, all, 100);
+          assert.equal(fromStart.gap, false);
+          assert.equal(fromStart.events.length, 5);
+          const next = await again.append(event('after'));
+          assert.ok(again.compareIds(next.id, head) > 0, 'ids keep increasing across a reopen');
+          assert.deepEqual(
+            (await again.readAfter(head, all, 10)).events.map((e) => e.data),
+            ['after'],
+          );
+        } finally {
+          await again.close();
+        }
+      } finally {
+        await subject.cleanup();
+      }
+    });
+  });
+}

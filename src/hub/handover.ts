@@ -51,10 +51,14 @@ export class Handover {
       (!event.private || anySelectorMatches(session.privateSelectors, event.topics));
     let cursor = lastEventId;
     let lastSent: string | undefined;
-    for (let page = 0; ; page++) {
+    for (let gapSent = false; ; ) {
       const result = await this.log.readAfter(cursor, visible, REPLAY_PAGE);
       if (session.closed) return cursor;
-      if (page === 0 && result.gap) session.enqueue(gapEvent(lastEventId, GAP_REASON), false);
+      // A later page may report one too: retention overtook a long replay.
+      if (result.gap && !gapSent) {
+        session.enqueue(gapEvent(lastEventId, GAP_REASON), false);
+        gapSent = true;
+      }
       for (const event of result.events) {
         session.enqueue(this.wires.wireOf(event), true);
         lastSent = event.id;

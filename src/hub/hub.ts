@@ -1,4 +1,4 @@
-import type { EventLog, NewEvent, StoredEvent } from '../log/event-log.js';
+import { type EventLog, LogUnavailableError, type NewEvent, type StoredEvent } from '../log/event-log.js';
 import type { Authorizer, Credential, Grant } from './authorizer.js';
 import { gapEvent, reauthEvent, resumeBlock, retryBlock } from './control-events.js';
 import { type HubCounters, newCounters } from './counters.js';
@@ -141,8 +141,18 @@ export class Hub {
       this.#fanOut.send(WireCache.transient(event));
       return { id: await this.#log.head() };
     }
-    const stored = await this.#log.append(event);
-    return { id: stored.id };
+    try {
+      const stored = await this.#log.append(event);
+      return { id: stored.id };
+    } catch (error) {
+      // Nothing was acknowledged: the publisher is told to try again, with the store's reason.
+      if (error instanceof LogUnavailableError)
+        throw new HeraldError('unavailable', `the event store is unavailable: ${error.message}`, {
+          retryAfterMs: 1000,
+          cause: error,
+        });
+      throw error;
+    }
   }
 
   /** Admits a publisher from outside the process: verifies its credential and takes its rate budget. */

@@ -1,56 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Sink } from '../hub/sink.js';
 import type { HttpRequest } from './exchange.js';
 import type { HttpCounters, HubLogger } from './http-counters.js';
 import { readLimited } from './read-body.js';
+import { ResponseSink } from './response-sink.js';
 import type { Router } from './router.js';
 import { canWriteDirectly, SocketSink } from './socket-sink.js';
-
-/** A session's sink on a node:http response. */
-class NodeSink implements Sink {
-  constructor(private readonly res: ServerResponse) {}
-
-  write(chunks: readonly Buffer[]): void {
-    if (chunks.length === 1) {
-      this.res.write(chunks[0]);
-      return;
-    }
-    // One tick's events for this socket leave in one writev.
-    this.res.cork();
-    for (const chunk of chunks) this.res.write(chunk);
-    this.res.uncork();
-  }
-
-  buffered(): number {
-    return this.res.writableLength;
-  }
-
-  end(): void {
-    this.res.end();
-  }
-
-  destroy(): void {
-    this.res.destroy();
-  }
-
-  drained(): Promise<void> {
-    const res = this.res;
-    if (!res.writableNeedDrain || res.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      res.once('drain', resolve);
-      res.once('close', resolve);
-    });
-  }
-
-  finished(): Promise<void> {
-    const res = this.res;
-    if (res.writableFinished || res.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      res.once('finish', resolve);
-      res.once('close', resolve);
-    });
-  }
-}
 
 /**
  * Client addresses, interned: a socket's remoteAddress is a fresh string on every read, and a
@@ -125,7 +79,7 @@ export function nodeHandler(
         res.flushHeaders();
         if (res.destroyed) return;
         const direct = directWrites && canWriteDirectly(res);
-        const gone = reply.start(direct ? new SocketSink(res) : new NodeSink(res));
+        const gone = reply.start(direct ? new SocketSink(res) : new ResponseSink(res));
         res.once('close', gone);
       },
       (error: unknown) => {

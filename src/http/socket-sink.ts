@@ -1,6 +1,6 @@
 import { ServerResponse as NodeServerResponse, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Sink } from '../hub/sink.js';
+import { ResponseSink, when } from './response-sink.js';
 
 /**
  * Chunked framing of an event's bytes, made once per event and shared by every socket (the event's
@@ -71,17 +71,18 @@ export function canWriteDirectly(res: ServerResponse): boolean {
  * event. The stream's end still goes through the response (`res.end()` writes the terminating
  * chunk and keeps Node's keep-alive bookkeeping right), so clients see a clean end.
  */
-export class SocketSink implements Sink {
+export class SocketSink extends ResponseSink {
   readonly #socket: Socket;
 
-  constructor(private readonly res: ServerResponse) {
+  constructor(res: ServerResponse) {
+    super(res);
     this.#socket = res.socket as Socket;
     const internals = res as unknown as ResponseInternals;
     if (internals._headerSent === true && typeof internals._header === 'string')
       internals._header = SENT_HEAD;
   }
 
-  write(chunks: readonly Buffer[]): void {
+  override write(chunks: readonly Buffer[]): void {
     const socket = this.#socket;
     if (socket.destroyed) return;
     if (chunks.length === 1 && chunks[0]!.length <= COPY_LIMIT) {
@@ -94,33 +95,12 @@ export class SocketSink implements Sink {
     socket.uncork();
   }
 
-  buffered(): number {
+  override buffered(): number {
     return this.#socket.writableLength;
   }
 
-  end(): void {
-    this.res.end();
-  }
-
-  destroy(): void {
-    this.res.destroy();
-  }
-
-  drained(): Promise<void> {
+  override drained(): Promise<void> {
     const socket = this.#socket;
-    if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once('drain', resolve);
-      socket.once('close', resolve);
-    });
-  }
-
-  finished(): Promise<void> {
-    const res = this.res;
-    if (res.writableFinished || res.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      res.once('finish', resolve);
-      res.once('close', resolve);
-    });
+    return when(!socket.writableNeedDrain || socket.destroyed, socket, 'drain');
   }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { JwksFile, type JwksFileOptions, type KeySetEvents, readFailure } from './jwks-file.js';
-import { JwksUrl } from './jwks-url.js';
+import { checkJwksUrl, JwksUrl } from './jwks-url.js';
 import { FixedKey, FixedKeySet, KeyAuthorizer, type KeySource, type TokenChecks } from './key-authorizer.js';
 import { KeySet } from './key-set.js';
 import { KeyError, pemKey, secretKey } from './pinned-key.js';
@@ -95,14 +95,11 @@ async function keySource(spec: KeySpec, context: AuthorizerContext): Promise<Key
 }
 
 /**
- * An Authorizer for one key spec. Files are read (and checked) now, so a wrong path or a key that
- * cannot serve fails at startup; a JWKS URL is fetched when the first token arrives, so a key
- * server that is briefly down does not keep the hub from starting. Rejects with a KeySpecError.
+ * Checks what can be checked without reading a file or the network: one key source, well-formed
+ * issuer, audience and durations, and an in-memory key (secret, PEM text, JWKS, JWKS URL) that can
+ * serve. Throws a KeySpecError in one line.
  */
-export async function createAuthorizer(
-  spec: AuthorizerSpec,
-  context: AuthorizerContext = {},
-): Promise<KeyAuthorizer> {
+export function checkAuthorizerSpec(spec: AuthorizerSpec): void {
   const given = SOURCES.filter((name) => name in spec);
   if (given.length !== 1) {
     throw new KeySpecError(
@@ -110,7 +107,7 @@ export async function createAuthorizer(
     );
   }
   const { issuer, audience, clockToleranceSeconds } = spec;
-  if (clockToleranceSeconds !== undefined) millis(clockToleranceSeconds, 'clockToleranceSeconds');
+  millis(clockToleranceSeconds, 'clockToleranceSeconds');
   for (const [name, value] of [
     ['issuer', issuer],
     ['audience', audience],
@@ -120,6 +117,33 @@ export async function createAuthorizer(
       throw new KeySpecError(`${name} must be a non-empty string or a list of them`);
     }
   }
+  try {
+    if ('secret' in spec) secretKey(spec.secret);
+    else if ('publicKeyPem' in spec) pemKey(spec.publicKeyPem, spec.algorithm);
+    else if ('jwks' in spec) KeySet.from(spec.jwks);
+    else if ('jwksUrl' in spec) {
+      checkJwksUrl(spec.jwksUrl);
+      millis(spec.refreshIntervalSeconds, 'refreshIntervalSeconds');
+      millis(spec.cooldownSeconds, 'cooldownSeconds');
+      millis(spec.timeoutSeconds, 'timeoutSeconds');
+    } else if ('jwksFile' in spec) millis(spec.checkIntervalSeconds, 'checkIntervalSeconds');
+  } catch (error) {
+    if (error instanceof KeyError || error instanceof RangeError) throw new KeySpecError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * An Authorizer for one key spec. Files are read (and checked) now, so a wrong path or a key that
+ * cannot serve fails at startup; a JWKS URL is fetched when the first token arrives, so a key
+ * server that is briefly down does not keep the hub from starting. Rejects with a KeySpecError.
+ */
+export async function createAuthorizer(
+  spec: AuthorizerSpec,
+  context: AuthorizerContext = {},
+): Promise<KeyAuthorizer> {
+  checkAuthorizerSpec(spec);
+  const { issuer, audience, clockToleranceSeconds } = spec;
   let source: KeySource;
   try {
     source = await keySource(spec, context);

@@ -1,6 +1,6 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
-import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
-import type { Authorizer, Credential, Grant } from '../hub/authorizer.js';
+import type { KeyObject } from 'node:crypto';
+import { type JWTPayload, SignJWT } from 'jose';
+import type { Grant } from '../hub/authorizer.js';
 import { HeraldError } from '../hub/refusal.js';
 import { parseSelector, type TopicSelector } from '../hub/topic-selector.js';
 
@@ -25,7 +25,7 @@ function selectorList(value: unknown, field: string): TopicSelector[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
     throw new HeraldError(
       'unauthenticated',
-      `invalid token: claim herald.${field} must be an array of topic selectors`,
+      `the token's herald.${field} claim must be a list of topic selectors`,
     );
   }
   try {
@@ -33,7 +33,7 @@ function selectorList(value: unknown, field: string): TopicSelector[] {
   } catch (error) {
     throw new HeraldError(
       'unauthenticated',
-      `invalid token: claim herald.${field}: ${(error as Error).message}`,
+      `the token's herald.${field} claim: ${(error as Error).message}`,
     );
   }
 }
@@ -42,7 +42,7 @@ function selectorList(value: unknown, field: string): TopicSelector[] {
 export function grantOf(payload: JWTPayload): Grant {
   const claim = payload.herald;
   if (claim !== undefined && (typeof claim !== 'object' || claim === null)) {
-    throw new HeraldError('unauthenticated', 'invalid token: claim herald must be an object');
+    throw new HeraldError('unauthenticated', "the token's herald claim must be a JSON object");
   }
   const herald = (claim ?? {}) as Record<string, unknown>;
   return {
@@ -51,42 +51,6 @@ export function grantOf(payload: JWTPayload): Grant {
     expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
     subject: typeof payload.sub === 'string' ? payload.sub : undefined,
   };
-}
-
-/** A jose failure in plain words. */
-export function verifyFailure(error: unknown): HeraldError {
-  if (error instanceof HeraldError) return error;
-  if (error instanceof errors.JWTExpired)
-    return new HeraldError('unauthenticated', 'token expired: mint a new one');
-  if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return new HeraldError('unauthenticated', "invalid token: signature does not match this hub's key");
-  }
-  return new HeraldError('unauthenticated', `invalid token: ${(error as Error).message}`);
-}
-
-/** Verifies a token and returns its grant, or throws an 'unauthenticated' HeraldError with the reason. */
-export async function verifyToken(token: string, key: SecretKey): Promise<Grant> {
-  if (token.length > MAX_TOKEN_LENGTH) throw new HeraldError('unauthenticated', 'invalid token: too long');
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'] }));
-  } catch (error) {
-    throw verifyFailure(error);
-  }
-  return grantOf(payload);
-}
-
-/** HS256 JWTs with one shared secret, imported once. */
-export class JwtAuthorizer implements Authorizer {
-  readonly #key: KeyObject;
-
-  constructor(key: string | Uint8Array) {
-    this.#key = createSecretKey(keyBytes(key));
-  }
-
-  verify(credential: Credential): Promise<Grant> {
-    return verifyToken(credential.token, this.#key);
-  }
 }
 
 export interface MintOptions {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Authorizer, Credential, Grant } from '../hub/authorizer.js';
+import type { Authorizer, Credential, Grant, IssuedTicket, Tickets } from '../hub/authorizer.js';
 import { HeraldError } from '../hub/refusal.js';
 
 /** 24 random bytes: 192 bits, 32 base64url characters. */
@@ -14,11 +14,7 @@ export interface TicketOptions {
   now?: () => number;
 }
 
-/** What `POST /tickets` answers: the ticket and its lifetime in whole seconds. */
-export interface IssuedTicket {
-  readonly ticket: string;
-  readonly expiresIn: number;
-}
+export type { IssuedTicket };
 
 interface Entry {
   /** Undefined once redeemed: the entry stays until it expires, so a second use is told so. */
@@ -36,7 +32,7 @@ interface Entry {
  * issue and redeem (or by `sweep()` from a hub tick), and past `maxOutstanding` the oldest
  * outstanding ticket is dropped to make room.
  */
-export class TicketBook {
+export class TicketBook implements Tickets {
   readonly lifetimeMs: number;
   readonly maxOutstanding: number;
   readonly #now: () => number;

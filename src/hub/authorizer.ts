@@ -29,3 +29,20 @@ export interface Grant {
 export interface Authorizer {
   verify(credential: Credential): Promise<Grant>;
 }
+
+/** What `POST /tickets` answers: a single-use ticket and its lifetime in whole seconds. */
+export interface IssuedTicket {
+  readonly ticket: string;
+  readonly expiresIn: number;
+}
+
+/**
+ * Where the hub keeps single-use tickets (auth/tickets.ts has the implementation; redeeming is an
+ * Authorizer's business, for credentials whose source is 'ticket').
+ */
+export interface Tickets {
+  /** A ticket carrying `grant`; throws a HeraldError when the grant cannot have one. */
+  issue(grant: Grant): IssuedTicket;
+  /** Forgets expired tickets (the hub calls it once a second). */
+  sweep(now?: number): void;
+}

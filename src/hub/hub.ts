@@ -1,5 +1,5 @@
 import { type EventLog, LogUnavailableError, type NewEvent, type StoredEvent } from '../log/event-log.js';
-import type { Authorizer, Credential, Grant } from './authorizer.js';
+import type { Authorizer, Credential, Grant, IssuedTicket, Tickets } from './authorizer.js';
 import { gapEvent, reauthEvent, resumeBlock, retryBlock } from './control-events.js';
 import { type HubCounters, newCounters } from './counters.js';
 import { Delivery } from './delivery.js';
@@ -13,7 +13,14 @@ import { SelectorCache } from './selector-cache.js';
 import { Session, type Subscription } from './session.js';
 import { SessionRegistry } from './session-registry.js';
 import type { Sink } from './sink.js';
-import { type Admission, admitSubscriber, type SubscribeRequest } from './subscriber-admission.js';
+import {
+  type Admission,
+  admitSubscriber,
+  checkMonitorGrant,
+  checkQueryToken,
+  type SubscribeRequest,
+} from './subscriber-admission.js';
+import { TicketAdmission } from './ticket-admission.js';
 import { isSystemTopic } from './topic-selector.js';
 import { WireCache } from './wire-cache.js';
 
@@ -22,8 +29,17 @@ export interface HubCoreOptions {
   limits: Limits;
   /** Verifies publishers' credentials; without it, publishing from outside the process is refused. */
   publishers: Authorizer | undefined;
-  /** Verifies subscribers' credentials; without it, subscriber tokens are refused. */
+  /**
+   * Verifies subscribers' credentials, tickets included (source 'ticket'); without it, subscriber
+   * tokens are refused.
+   */
   subscribers: Authorizer | undefined;
+  /** Where tickets are issued (redeeming them is `subscribers`' business); without it, none are. */
+  tickets?: Tickets | undefined;
+  /** Take subscriber tokens in the URL (`access_token`)? Default true. */
+  queryTokens?: boolean;
+  /** `$SYS/` topics and the monitor's figures need a grant listing `$SYS/**`. Default false (public). */
+  monitorAuth?: boolean;
   /** `retry:` sent to every new subscriber (ms). */
   retryMs: number;
   /** A comment is written to streams quiet for this long (ms), to keep proxies from timing out. */
@@ -57,6 +73,7 @@ export class Hub {
   readonly #fanOut: FanOut;
   readonly #handover: Handover;
   readonly #publishers: PublisherAdmission;
+  readonly #tickets: TicketAdmission;
   readonly #untail: () => void;
   readonly #tick: NodeJS.Timeout;
   readonly #heartbeat: NodeJS.Timeout;
@@ -71,6 +88,7 @@ export class Hub {
     this.#fanOut = new FanOut(this.#sessions.index, this.#delivery);
     this.#handover = new Handover(this.#log, this.#wires, this.#delivery, options.retryMs);
     this.#publishers = new PublisherAdmission(options.limits, options.publishers, this.counters);
+    this.#tickets = new TicketAdmission(options.limits, options.subscribers, options.tickets);
     this.#untail = this.#log.tail({
       event: (event) => this.#onEvent(event),
       gap: (lastId, head) => this.#onLogGap(lastId, head),
@@ -189,6 +207,8 @@ export class Hub {
       {
         limits: this.#options.limits,
         authorizer: this.#options.subscribers,
+        queryTokens: this.#options.queryTokens ?? true,
+        monitorAuth: this.#options.monitorAuth ?? false,
         selectors: this.#selectors,
         sessions: this.#sessions,
         closing: () => this.closing,
@@ -199,6 +219,33 @@ export class Hub {
       if (admission.kind === 'shed') this.counters.connectionsShed++;
       return admission;
     });
+  }
+
+  /**
+   * Trades a subscriber token (from a header or a cookie) for a short-lived single-use ticket that
+   * carries its grant, within the client's ticket budget.
+   */
+  issueTicket(credential: Credential | undefined, client: string): Promise<IssuedTicket> {
+    return this.#tickets.issue(credential, client);
+  }
+
+  /** Whether the monitor's figures need a credential (see `admitMonitorViewer`). */
+  get monitorAuth(): boolean {
+    return this.#options.monitorAuth ?? false;
+  }
+
+  /**
+   * Admits a viewer of the monitor's figures (its history): anyone while the monitor is public,
+   * else a credential whose grant lists `$SYS/**`, as for subscribing to `$SYS/` topics.
+   */
+  async admitMonitorViewer(credential: Credential | undefined): Promise<void> {
+    if (!this.monitorAuth) return;
+    let grant: Grant | undefined;
+    if (credential !== undefined && this.#options.subscribers !== undefined) {
+      checkQueryToken({ queryTokens: this.#options.queryTokens ?? true }, credential);
+      grant = await this.#options.subscribers.verify(credential);
+    }
+    checkMonitorGrant(grant);
   }
 
   /**
@@ -232,7 +279,9 @@ export class Hub {
 
   #everySecond(): void {
     this.#publishers.newWindow();
+    this.#tickets.newWindow();
     const now = Date.now();
+    this.#options.tickets?.sweep(now);
     for (const session of this.#sessions.expired(now)) {
       // The page may fetch a fresh credential and reconnect; the old one is refused from now on.
       session.enqueue(reauthEvent(session.expiresAt!), false);

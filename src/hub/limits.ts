@@ -19,6 +19,11 @@ export interface Limits {
    * apart, so that an anonymous flood never spends a real publisher's budget.
    */
   maxAuthFailuresPerSecondPerClient: number;
+  /**
+   * `POST /tickets` requests per second from one client address, counted before the token is
+   * verified (so a flood of bad tokens is bounded too).
+   */
+  maxTicketsPerSecondPerClient: number;
   /** Unsent bytes a subscriber may fall behind before it is disconnected (it resumes from history). */
   maxUnsentBytesPerSession: number;
 }
@@ -32,5 +37,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxPublishBodyBytes: 1024 * 1024,
   maxPublishesPerSecondPerClient: 2_000,
   maxAuthFailuresPerSecondPerClient: 50,
+  maxTicketsPerSecondPerClient: 50,
   maxUnsentBytesPerSession: 1024 * 1024,
 };

@@ -4,7 +4,7 @@ import { HeraldError } from './refusal.js';
 import type { SelectorCache } from './selector-cache.js';
 import type { Subscription } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
-import { TopicError, type TopicSelector } from './topic-selector.js';
+import { isSystemTopic, TopicError, type TopicSelector } from './topic-selector.js';
 
 /** A subscribe request as any transport hands it over. */
 export interface SubscribeRequest {
@@ -31,15 +31,53 @@ const MAX_EVENT_ID_LENGTH = 256;
 export interface SubscriberAdmissionDeps {
   readonly limits: Limits;
   readonly authorizer: Authorizer | undefined;
+  /** Whether a token in the URL (`access_token`, source 'query') is taken. */
+  readonly queryTokens: boolean;
+  /** Whether `$SYS/` topics need a grant covering `$SYS/**` (see `checkMonitorGrant`). */
+  readonly monitorAuth: boolean;
   readonly selectors: SelectorCache;
   readonly sessions: SessionRegistry;
   readonly closing: () => boolean;
   readonly jitteredRetry: () => number;
 }
 
+/** The claim that opens the monitor's figures when they are private: `herald.subscribe` lists it. */
+export const MONITOR_SELECTOR = '$SYS/**';
+
 /**
- * Admission of subscribers, in order: selectors, credential, then capacity (shedding). Refusals
- * are thrown as HeraldError; shedding is an answer, since an EventSource must be told to come back.
+ * With monitor auth on, `$SYS/` topics and the monitor's figures are for holders of a grant whose
+ * `herald.subscribe` lists `$SYS/**` (a root wildcard never covers system topics, so `**` does not).
+ * Throws 'unauthenticated' without a grant, 'forbidden' with one that does not list it.
+ */
+export function checkMonitorGrant(grant: Grant | undefined): void {
+  if (grant === undefined) {
+    throw new HeraldError(
+      'unauthenticated',
+      `this hub's monitor is private: its figures and $SYS/ topics need a subscriber token whose herald.subscribe lists "${MONITOR_SELECTOR}"`,
+    );
+  }
+  if (!grant.subscribe.some((selector) => selector.text === MONITOR_SELECTOR)) {
+    throw new HeraldError(
+      'forbidden',
+      `the token may not see this hub's monitor: its herald.subscribe claim does not list "${MONITOR_SELECTOR}"`,
+    );
+  }
+}
+
+/** Refuses a token in the URL when the hub takes none there. */
+export function checkQueryToken(deps: { readonly queryTokens: boolean }, credential: Credential): void {
+  if (credential.source === 'query' && !deps.queryTokens) {
+    throw new HeraldError(
+      'unauthenticated',
+      'this hub takes no token in the URL (access_token is switched off): send it in a cookie or an Authorization header, or get a ticket from POST /tickets',
+    );
+  }
+}
+
+/**
+ * Admission of subscribers, in order: selectors, credential (its source, then the token itself,
+ * then, for `$SYS/` topics with monitor auth, its grant), then capacity (shedding). Refusals are
+ * thrown as HeraldError; shedding is an answer, since an EventSource must be told to come back.
  */
 export async function admitSubscriber(
   deps: SubscriberAdmissionDeps,
@@ -51,10 +89,13 @@ export async function admitSubscriber(
     if (deps.authorizer === undefined)
       throw new HeraldError(
         'unauthenticated',
-        'this hub has no JWT key, so it cannot accept subscriber tokens',
+        'this hub has no subscriber key, so it cannot accept subscriber tokens',
       );
+    checkQueryToken(deps, request.credential);
     grant = await deps.authorizer.verify(request.credential);
   }
+  if (deps.monitorAuth && selectors.some((selector) => isSystemTopic(selector.text)))
+    checkMonitorGrant(grant);
   const limits = deps.limits;
   if (deps.closing()) return shed(deps, 'unavailable', 'the hub is shutting down');
   if (deps.sessions.size >= limits.maxConnections)

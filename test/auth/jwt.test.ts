@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keyBytes, mintToken, verifyToken } from '../../src/auth/jwt.js';
+import { secretAuthorizer } from '../../src/auth/hub-keys.js';
+import { keyBytes, mintToken } from '../../src/auth/jwt.js';
 import { parseDuration } from '../../src/cli/duration.js';
 import { bearerToken } from '../../src/http/credentials.js';
 import { HeraldError } from '../../src/hub/refusal.js';
@@ -15,7 +16,7 @@ describe('auth', () => {
       ttlSeconds: 60,
       subject: 's',
     });
-    const claims = await verifyToken(token, key);
+    const claims = await secretAuthorizer(key).verify({ token, source: 'header' });
     assert.deepEqual(
       claims.publish.map((s) => s.text),
       ['news/**'],

@@ -186,7 +186,7 @@ describe('herald bench', { timeout: 90_000 }, () => {
     );
     assert.equal(run.code, 1);
     assert.match(run.stdout, /^ {2}publish errors {6}5$/m);
-    assert.match(run.stdout, /^ {2}first publish error: HTTP 401: invalid token/m);
+    assert.match(run.stdout, /^ {2}first publish error: HTTP 401: the token is not a well-formed JWT/m);
   });
 
   const refused: [string, string[], RegExp][] = [

@@ -89,7 +89,7 @@ describe('examples/publish: publishers in other languages', { timeout: 60_000 },
         });
         assert.equal(result.code, 1);
         assert.equal(result.stdout, '');
-        assert.match(result.stderr, /^publish refused \(401\): invalid token[^\n]*\n$/);
+        assert.match(result.stderr, /^publish refused \(401\): the token is not a well-formed JWT[^\n]*\n$/);
         // A publish that does go through afterwards is the first event this subscriber sees.
         const id = await hub.publish(topic, 'after');
         const [event] = await reader.take(1);

@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { JwtAuthorizer } from './auth/jwt.js';
-import { VerifiedCache } from './auth/verified-cache.js';
+import { KeySpecError } from './auth/create-authorizer.js';
+import { hubKeys, type KeyOption } from './auth/hub-keys.js';
+import { acceptTickets, TicketBook, type TicketOptions } from './auth/tickets.js';
 import { clientErrorHandler } from './http/client-errors.js';
+import { DEFAULT_AUTH_COOKIE, isCookieName } from './http/cookies.js';
 import { CorsPolicy } from './http/cors.js';
 import { type FetchHandler, fetchHandler } from './http/fetch-adapter.js';
 import { CONSOLE_LOGGER, type HubLogger, newHttpCounters } from './http/http-counters.js';
@@ -12,6 +14,7 @@ import { type NodeHandler, nodeHandler } from './http/node-adapter.js';
 import { createRouter } from './http/router.js';
 import { createHttpServer, DEFAULT_SERVER_TIMEOUTS, listen, type ServerTimeouts } from './http/server.js';
 import { asset, clientBundleAssets, type StaticAsset } from './http/static-assets.js';
+import { TrustedProxies } from './http/trusted-proxies.js';
 import type { PublishInput } from './hub/event-rules.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
@@ -25,10 +28,36 @@ export interface HubOptions {
   log?: EventLog;
   /** Bounds of the default in-memory history. */
   history?: { maxEvents?: number; maxBytes?: number; maxAgeMs?: number };
-  /** HS256 key (at least 32 bytes) for publisher and subscriber JWTs. Without it, HTTP publishing is off. */
+  /**
+   * HS256 key (at least 32 bytes) for publisher and subscriber JWTs: the shorthand for
+   * `{ secret: jwtKey }` on both sides; `publisherKey` and `subscriberKey` each win for their side.
+   * With no key for a side, HTTP publishing is off / subscriber tokens are refused.
+   */
   jwtKey?: string | Uint8Array;
-  /** Origins allowed by CORS (`*` for any). Default: none (CORS closed). */
+  /**
+   * How publishers' tokens are verified: a key spec (HS256 secret, PEM public key or file, JWKS,
+   * JWKS file or URL, with optional `issuer` / `audience`), or an Authorizer of your own. Key files
+   * are read in the background: `hub.ready()` (awaited by `hub.listen`) says when they are loaded.
+   */
+  publisherKey?: KeyOption;
+  /** How subscribers' tokens are verified (as `publisherKey`). */
+  subscriberKey?: KeyOption;
+  /** The cookie a subscriber token is read from on `/events` and `POST /tickets`. Default `herald_auth`. */
+  authCookie?: string;
+  /** Take a subscriber token in the `access_token` query parameter? Default true. */
+  queryToken?: boolean;
+  /** Tickets from `POST /tickets`: `lifetimeSeconds` (30) and `maxOutstanding` (100,000). */
+  tickets?: Omit<TicketOptions, 'now'>;
+  /** Origins allowed by CORS (`*` for any, without credentials). Default: none (CORS closed). */
   corsOrigins?: string[];
+  /** Request headers preflights allow besides Authorization, Content-Type, Last-Event-ID, Cache-Control, X-Requested-With. */
+  corsHeaders?: string[];
+  /**
+   * Proxies (addresses, CIDR ranges, `loopback`, `private`, `linklocal`) whose `Forwarded` /
+   * `X-Forwarded-For` headers name the client, for per-client limits. Default: none (the peer is
+   * the client).
+   */
+  trustProxy?: string | readonly string[];
   /** Bounds on connections, topics, sizes and rates. */
   limits?: Partial<Limits>;
   /** `retry:` sent to every new subscriber (ms). */
@@ -98,8 +127,13 @@ export interface HeraldHub {
    * it to your own server with `server.on('clientError', hub.clientErrorHandler)`.
    */
   readonly clientErrorHandler: (error: Error, socket: Duplex) => void;
-  /** Starts a node:http server with stream-friendly timeouts; resolves once it listens. */
+  /**
+   * Starts a node:http server with stream-friendly timeouts; resolves once it listens (after
+   * `ready()`: a key that cannot be loaded rejects here).
+   */
   listen(port: number, host?: string): Promise<Server>;
+  /** Resolves once key files are read; rejects with a KeySpecError saying which key failed and why. */
+  ready(): Promise<void>;
   /** Figures of the hub now. */
   stats(): HubStats;
   /** Orders two event ids of this hub (negative, zero or positive). */
@@ -129,19 +163,6 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       maxBytes: options.history?.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes,
       maxAgeMs: options.history?.maxAgeMs,
     });
-  // Verified tokens are remembered: a publisher's repeated token costs a lookup, not a signature check.
-  const authorizer =
-    options.jwtKey === undefined ? undefined : new VerifiedCache(new JwtAuthorizer(options.jwtKey));
-  const core = new Hub({
-    log,
-    limits: { ...DEFAULT_LIMITS, ...options.limits },
-    publishers: authorizer,
-    subscribers: authorizer,
-    retryMs: options.retryMs ?? HUB_DEFAULTS.retryMs,
-    heartbeatMs: options.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs,
-    shedRetryMs: options.shedRetryMs ?? HUB_DEFAULTS.shedRetryMs,
-    drainTimeoutMs: options.drainTimeoutMs ?? HUB_DEFAULTS.drainTimeoutMs,
-  });
   const logger: HubLogger =
     options.logger ??
     (options.onError === undefined
@@ -150,6 +171,40 @@ export function createHub(options: HubOptions = {}): HeraldHub {
           error: (object) => options.onError!((object as { err?: unknown }).err ?? object),
           debug: () => {},
         });
+  const keys = hubKeys(options, (side) => ({
+    onRefresh: (set) =>
+      (logger.info ?? logger.debug)({ side, keys: set.keys.length }, `new ${side} key set in use`),
+    onError: (reason) => (logger.warn ?? logger.error)({ side }, reason),
+  }));
+  const ready = keys.ready();
+  ready.catch((error: unknown) => logger.error({ err: error }, (error as Error).message));
+  const monitorAuth = typeof options.monitor === 'object' && options.monitor.auth === true;
+  if (monitorAuth && keys.subscribers === undefined) {
+    throw new KeySpecError(
+      'monitor.auth needs a subscriber key (subscriberKey or jwtKey) to verify monitor tokens',
+    );
+  }
+  const authCookie = options.authCookie ?? DEFAULT_AUTH_COOKIE;
+  if (!isCookieName(authCookie)) {
+    throw new KeySpecError(`authCookie ${JSON.stringify(authCookie.slice(0, 40))} is not a cookie name`);
+  }
+  const tickets = keys.subscribers === undefined ? undefined : new TicketBook(options.tickets);
+  const core = new Hub({
+    log,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    publishers: keys.publishers,
+    subscribers:
+      keys.subscribers === undefined || tickets === undefined
+        ? keys.subscribers
+        : acceptTickets(keys.subscribers, tickets),
+    tickets,
+    queryTokens: options.queryToken ?? true,
+    monitorAuth,
+    retryMs: options.retryMs ?? HUB_DEFAULTS.retryMs,
+    heartbeatMs: options.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs,
+    shedRetryMs: options.shedRetryMs ?? HUB_DEFAULTS.shedRetryMs,
+    drainTimeoutMs: options.drainTimeoutMs ?? HUB_DEFAULTS.drainTimeoutMs,
+  });
   const httpCounters = newHttpCounters();
   const polls = new LongPolls(
     core,
@@ -168,13 +223,15 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   for (const [path, file] of monitor?.assets ?? []) assets.set(path, file);
   for (const [path, file] of options.assets ?? []) assets.set(path, file);
   const router = createRouter(core, {
-    cors: new CorsPolicy(options.corsOrigins ?? []),
+    cors: new CorsPolicy(options.corsOrigins ?? [], options.corsHeaders),
+    credentials: { cookie: authCookie },
     assets,
     metrics: createMetrics(core, httpCounters),
     counters: httpCounters,
     polls,
   });
-  const handler = nodeHandler(router, httpCounters, logger, options.directWrites ?? true);
+  const proxies = options.trustProxy === undefined ? undefined : new TrustedProxies(options.trustProxy);
+  const handler = nodeHandler(router, httpCounters, logger, options.directWrites ?? true, proxies);
   const onClientError = clientErrorHandler(httpCounters, logger);
   const servers: Server[] = [];
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.serverTimeouts };
@@ -182,7 +239,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   return {
     publish: (input) => core.publish(input),
     handler,
-    fetch: fetchHandler(router),
+    fetch: fetchHandler(router, proxies),
     clientErrorHandler: onClientError,
     monitor,
     compareIds: (a, b) => core.compareIds(a, b),
@@ -196,7 +253,9 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       slowConsumerDisconnects: core.counters.slowConsumerDisconnects,
       history: core.historySize(),
     }),
+    ready: () => ready,
     async listen(port, host = '127.0.0.1') {
+      await ready;
       const server = createHttpServer(handler, timeouts, onClientError);
       await listen(server, port, host);
       servers.push(server);

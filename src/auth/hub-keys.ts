@@ -9,6 +9,7 @@ import {
 } from './create-authorizer.js';
 import { FixedKey, KeyAuthorizer } from './key-authorizer.js';
 import { KeyError, secretKey } from './pinned-key.js';
+import { VerifiedCache } from './verified-cache.js';
 
 /**
  * How `createHub` is told to verify one side's tokens: a key spec (`{ secret }`, `{ publicKeyPem }`,
@@ -101,6 +102,8 @@ export interface HubKeys {
  * The authorizers for `createHub`'s key options: `publisherKey` and `subscriberKey` each win over
  * `jwtKey` for their side; one spec object given for both sides makes one authorizer. Checks every
  * spec now (a KeySpecError is thrown at once for what needs no file), loads files in the background.
+ * Authorizers made from keys remember verified tokens (VerifiedCache); one of your own is used as
+ * given.
  */
 export function hubKeys(options: KeyOptions, context: (side: string) => AuthorizerContext): HubKeys {
   const pending: Array<{ side: string; authorizer: PendingAuthorizer }> = [];
@@ -110,12 +113,15 @@ export function hubKeys(options: KeyOptions, context: (side: string) => Authoriz
     const known = made.get(option);
     if (known !== undefined) return known;
     checkAuthorizerSpec(option);
-    const authorizer = new PendingAuthorizer(createAuthorizer(option, context(side)), side);
-    pending.push({ side, authorizer });
+    const pendingAuthorizer = new PendingAuthorizer(createAuthorizer(option, context(side)), side);
+    pending.push({ side, authorizer: pendingAuthorizer });
+    // Verified tokens are remembered: a repeated token costs a lookup, not a signature check.
+    const authorizer = new VerifiedCache(pendingAuthorizer);
     made.set(option, authorizer);
     return authorizer;
   };
-  const shared = options.jwtKey === undefined ? undefined : secretAuthorizer(options.jwtKey);
+  const shared =
+    options.jwtKey === undefined ? undefined : new VerifiedCache(secretAuthorizer(options.jwtKey));
   const { publisherKey, subscriberKey } = options;
   const both = publisherKey !== undefined && publisherKey === subscriberKey;
   const publishers =

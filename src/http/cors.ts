@@ -1,22 +1,99 @@
+import { HeraldError, quote } from '../hub/refusal.js';
 import type { Headers, HttpReply, HttpRequest } from './exchange.js';
 import { plain, refuse } from './exchange.js';
 
-/** CORS is closed until origins are listed. `*` allows every origin, without credentials. */
+/** Request headers every preflight allows: what EventSource polyfills and the herald client send. */
+export const CORS_ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Last-Event-ID',
+  'Cache-Control',
+  'X-Requested-With',
+] as const;
+
+/** An origin or header list that cannot work, in one line (fit for a usage error). */
+export class CorsConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorsConfigError';
+  }
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** `https://app.example[:port]`, as a browser sends it in `Origin`; a trailing slash is forgiven. */
+function checkOrigin(text: string): string {
+  const origin = text.trim().replace(/\/$/, '');
+  if (origin === '*') return origin;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || parsed.origin !== origin) {
+    throw new CorsConfigError(
+      `${JSON.stringify(text.slice(0, 80))} is not an origin: give scheme, host and port only, as in https://app.example or http://localhost:3000`,
+    );
+  }
+  return origin;
+}
+
+/** The `host[:port]` of an Origin header, lowercased; undefined when it is not a URL. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CORS is closed until origins are listed. A listed origin is answered by name, with
+ * `Access-Control-Allow-Credentials: true` (so `EventSource(url, { withCredentials: true })` and
+ * cookies work) and `Vary: Origin`; `*` allows every origin, without credentials (browsers refuse
+ * `*` together with credentials, so cookie mode needs the origins listed).
+ *
+ * Subscribing and buying tickets from a page on an origin that is not allowed is refused with 403
+ * (`checkOrigin`) rather than answered with a stream the browser would only discard. A request
+ * whose Origin names the host it was sent to (its `Host` header) comes from the hub's own pages
+ * and is always allowed: browsers send Origin on same-origin POSTs (and Chromium on same-origin
+ * EventSource connections made with `withCredentials`), and behind a TLS proxy the scheme the hub
+ * sees is not the page's, so only the host and port are compared. That is safe because the CORS
+ * headers, not this check, decide what a page may read.
+ */
 export class CorsPolicy {
   readonly #origins: ReadonlySet<string>;
   readonly #any: boolean;
+  readonly #allowHeaders: string;
 
-  constructor(origins: readonly string[]) {
-    this.#origins = new Set(origins.map((o) => o.replace(/\/$/, '')));
+  /** Throws a CorsConfigError for an entry that is not an origin, or an extra header that is no header name. */
+  constructor(origins: readonly string[], extraHeaders: readonly string[] = []) {
+    this.#origins = new Set(origins.map(checkOrigin));
     this.#any = this.#origins.has('*');
+    const headers = new Map<string, string>(CORS_ALLOWED_HEADERS.map((h) => [h.toLowerCase(), h]));
+    for (const raw of extraHeaders) {
+      const header = raw.trim();
+      if (!HEADER_NAME.test(header)) {
+        throw new CorsConfigError(`${JSON.stringify(raw.slice(0, 80))} is not a header name`);
+      }
+      if (!headers.has(header.toLowerCase())) headers.set(header.toLowerCase(), header);
+    }
+    this.#allowHeaders = [...headers.values()].join(', ');
   }
 
-  /** Headers to add to an answer for this request (empty when the origin is not allowed). */
+  /** Whether a page on `origin` may use the hub (listed, or `*`). */
+  allows(origin: string): boolean {
+    return this.#any || this.#origins.has(origin);
+  }
+
+  /** Headers to add to an answer for this request (only `Vary` when the origin is not allowed). */
   headersFor(request: HttpRequest): Headers {
     const origin = request.header('origin');
-    if (origin === null) return {};
-    if (this.#any) return { 'access-control-allow-origin': '*' };
-    if (!this.#origins.has(origin)) return {};
+    if (this.#any) return origin === null ? {} : { 'access-control-allow-origin': '*' };
+    // The answer depends on Origin whenever origins are listed: caches must keep them apart.
+    const vary: Headers = this.#origins.size > 0 ? { vary: 'Origin' } : {};
+    if (origin === null || !this.#origins.has(origin)) return vary;
     return {
       'access-control-allow-origin': origin,
       'access-control-allow-credentials': 'true',
@@ -24,19 +101,41 @@ export class CorsPolicy {
     };
   }
 
+  /**
+   * Refuses ('forbidden') a request from a page whose origin may not use the hub: one with an
+   * Origin header that is neither allowed nor the hub's own (see the class comment).
+   */
+  checkOrigin(request: HttpRequest, what: string): void {
+    const origin = request.header('origin');
+    if (origin === null || this.allows(origin)) return;
+    const own = request.header('host');
+    if (own !== null && hostOf(origin) === own.toLowerCase()) return;
+    throw new HeraldError(
+      'forbidden',
+      `a page on ${quote(origin)} may not ${what} here: the hub allows ${this.#listed()} (list origins with --cors-origin / corsOrigins)`,
+    );
+  }
+
+  #listed(): string {
+    if (this.#origins.size === 0) return 'no other origin';
+    const shown = [...this.#origins].slice(0, 3).map((o) => quote(o));
+    return `only ${shown.join(', ')}${this.#origins.size > 3 ? ', ...' : ''}`;
+  }
+
   /** Answers a preflight request. */
   preflight(request: HttpRequest): HttpReply {
-    const allowed = this.headersFor(request);
-    if (allowed['access-control-allow-origin'] === undefined) {
-      return refuse(403, 'origin not allowed: list it with --cors-origin (HERALD_CORS_ORIGINS)', {
-        vary: 'Origin',
-      });
+    const origin = request.header('origin');
+    if (origin === null || !this.allows(origin)) {
+      return refuse(
+        403,
+        `origin ${origin === null ? '(none)' : quote(origin)} not allowed: list it with --cors-origin (HERALD_CORS_ORIGINS)`,
+        { vary: 'Origin' },
+      );
     }
     return plain(204, '', {
-      ...allowed,
+      ...this.headersFor(request),
       'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers':
-        'Authorization, Content-Type, Last-Event-ID, Cache-Control, X-Requested-With',
+      'access-control-allow-headers': this.#allowHeaders,
       'access-control-max-age': '600',
     });
   }

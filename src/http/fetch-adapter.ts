@@ -2,6 +2,7 @@ import type { Sink } from '../hub/sink.js';
 import type { HttpRequest } from './exchange.js';
 import { readLimited } from './read-body.js';
 import type { Router } from './router.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 
 const STREAM_HIGH_WATER_MARK = 64 * 1024;
 
@@ -74,7 +75,10 @@ class StreamSink implements Sink {
 }
 
 export interface FetchInfo {
-  /** The client's address, for per-client limits (Fetch requests do not carry one). */
+  /**
+   * The peer's address, for per-client limits (Fetch requests do not carry one). When it is one of
+   * the hub's trusted proxies, the client is the address its forwarding headers name.
+   */
   client?: string;
 }
 
@@ -83,14 +87,30 @@ interface FetchHttpRequest extends HttpRequest {
   bodyDone(): boolean;
 }
 
-function toHttpRequest(request: Request, info: FetchInfo): FetchHttpRequest {
+function clientOf(request: Request, info: FetchInfo, proxies: TrustedProxies | undefined): string {
+  const peer = info.client;
+  if (peer === undefined) return 'unknown';
+  if (proxies === undefined) return peer;
+  return proxies.clientAddress(peer, {
+    forwarded: request.headers.get('forwarded'),
+    xForwardedFor: request.headers.get('x-forwarded-for'),
+  });
+}
+
+function toHttpRequest(
+  request: Request,
+  info: FetchInfo,
+  proxies: TrustedProxies | undefined,
+): FetchHttpRequest {
   let done = request.body === null;
+  const url = new URL(request.url);
   return {
     bodyDone: () => done,
     method: request.method,
-    url: new URL(request.url),
-    header: (name) => request.headers.get(name),
-    client: info.client ?? 'unknown',
+    url,
+    // Some Fetch servers leave Host out of the headers; the URL was built from it.
+    header: (name) => request.headers.get(name) ?? (name === 'host' ? url.host : null),
+    client: clientOf(request, info, proxies),
     async body(limit) {
       if (request.body === null) return Buffer.alloc(0);
       const reader = request.body.getReader();
@@ -113,10 +133,13 @@ function toHttpRequest(request: Request, info: FetchInfo): FetchHttpRequest {
 
 export type FetchHandler = (request: Request, info?: FetchInfo) => Promise<Response>;
 
-/** The HTTP API for Fetch-API servers (Hono, Deno-style, Bun-style): Request in, Response out. */
-export function fetchHandler(router: Router): FetchHandler {
+/**
+ * The HTTP API for Fetch-API servers (Hono, Deno-style, Bun-style): Request in, Response out;
+ * `proxies`: whose forwarding headers name the client.
+ */
+export function fetchHandler(router: Router, proxies?: TrustedProxies): FetchHandler {
   return async (request, info = {}) => {
-    const httpRequest = toHttpRequest(request, info);
+    const httpRequest = toHttpRequest(request, info, proxies);
     const reply = await router(httpRequest);
     if (reply.kind === 'plain') {
       const body =

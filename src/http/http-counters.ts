@@ -14,10 +14,15 @@ export function newHttpCounters(): HttpCounters {
   return { requests: 0, aborted: 0, clientErrors: 0, closedUnread: 0 };
 }
 
-/** Where the HTTP layer reports: pino-compatible (`logger.debug(obj, msg)`); error and debug suffice. */
+/**
+ * Where the hub reports: pino-compatible (`logger.debug(obj, msg)`); error and debug suffice, warn
+ * and info are used when present (key set refreshes), else error and debug stand in.
+ */
 export interface HubLogger {
   error(object: object, message: string): void;
   debug(object: object, message: string): void;
+  warn?(object: object, message: string): void;
+  info?(object: object, message: string): void;
 }
 
 export const CONSOLE_LOGGER: HubLogger = {

@@ -5,6 +5,7 @@ import { readLimited } from './read-body.js';
 import { ResponseSink } from './response-sink.js';
 import type { Router } from './router.js';
 import { canWriteDirectly, SocketSink } from './socket-sink.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 
 /**
  * Client addresses, interned: a socket's remoteAddress is a fresh string on every read, and a
@@ -21,17 +22,35 @@ function internAddress(address: string | undefined): string {
   return address;
 }
 
-function toHttpRequest(req: IncomingMessage): HttpRequest {
+/** A request header as one string (several joined with ", "), or null. */
+function headerOf(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * The client's address: the socket's peer, or, when the peer is a trusted proxy, the address its
+ * `Forwarded` / `X-Forwarded-For` header names (see TrustedProxies).
+ */
+function clientOf(req: IncomingMessage, proxies: TrustedProxies | undefined): string {
+  const peer = req.socket.remoteAddress;
+  if (proxies === undefined || peer === undefined) return internAddress(peer);
+  return internAddress(
+    proxies.clientAddress(peer, {
+      forwarded: headerOf(req, 'forwarded'),
+      xForwardedFor: headerOf(req, 'x-forwarded-for'),
+    }),
+  );
+}
+
+function toHttpRequest(req: IncomingMessage, proxies: TrustedProxies | undefined): HttpRequest {
   return {
     method: req.method ?? 'GET',
     // Only the path and query matter; the host part is a placeholder.
     url: new URL(req.url?.startsWith('/') ? req.url : '/', 'http://herald.invalid'),
-    header(name) {
-      const value = req.headers[name];
-      if (value === undefined) return null;
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-    client: internAddress(req.socket.remoteAddress),
+    header: (name) => headerOf(req, name),
+    client: clientOf(req, proxies),
     body: (limit) => readLimited(req, limit, () => req.pause()),
   };
 }
@@ -51,15 +70,19 @@ function clientWentAway(req: IncomingMessage, error: unknown): boolean {
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** The HTTP API as a node:http request listener (also usable as Express middleware). */
+/**
+ * The HTTP API as a node:http request listener (also usable as Express middleware); `proxies`:
+ * whose forwarding headers name the client.
+ */
 export function nodeHandler(
   router: Router,
   counters: HttpCounters,
   logger: HubLogger,
   directWrites: boolean,
+  proxies?: TrustedProxies,
 ): NodeHandler {
   return (req, res) => {
-    router(toHttpRequest(req)).then(
+    router(toHttpRequest(req, proxies)).then(
       (reply) => {
         if (reply.kind === 'plain') {
           const headers: Record<string, string> = {

@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Hub } from '../hub/hub.js';
 import { HeraldError, quote } from '../hub/refusal.js';
 import type { CorsPolicy } from './cors.js';
+import { type CredentialOptions, monitorCredential } from './credentials.js';
 import { type HttpReply, type HttpRequest, json, plain, refuse } from './exchange.js';
 import type { HttpCounters } from './http-counters.js';
 import type { LongPolls } from './long-poll.js';
@@ -9,9 +10,12 @@ import { publishRoute } from './publish-route.js';
 import { refusalReply } from './refusal-reply.js';
 import type { StaticAsset } from './static-assets.js';
 import { subscribeRoute } from './subscribe-route.js';
+import { ticketsRoute } from './tickets-route.js';
 
 export interface RouterOptions {
   cors: CorsPolicy;
+  /** Where subscriber credentials are found (the auth cookie's name). */
+  credentials: CredentialOptions;
   assets: ReadonlyMap<string, StaticAsset>;
   metrics: Registry;
   counters: HttpCounters;
@@ -32,7 +36,13 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     if (method === 'OPTIONS') return options.cors.preflight(request);
     switch (path) {
       case '/events':
-        return method === 'GET' ? subscribeRoute(hub, options.polls, request) : methodNotAllowed('GET');
+        if (method !== 'GET') return methodNotAllowed('GET');
+        options.cors.checkOrigin(request, 'subscribe');
+        return subscribeRoute(hub, options.polls, request, options.credentials);
+      case '/tickets':
+        if (method !== 'POST') return methodNotAllowed('POST');
+        options.cors.checkOrigin(request, 'get tickets');
+        return ticketsRoute(hub, request, options.credentials);
       case '/publish':
         return method === 'POST' ? publishRoute(hub, request) : methodNotAllowed('POST');
       case '/healthz':
@@ -50,6 +60,7 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     const asset = options.assets.get(path);
     if (asset !== undefined) {
       if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
+      if (asset.figures) await hub.admitMonitorViewer(monitorCredential(request, options.credentials));
       return plain(200, asset.body, {
         'content-type': asset.contentType,
         'cache-control': asset.cacheControl,
@@ -57,7 +68,7 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     }
     return refuse(
       404,
-      `no such endpoint: ${quote(path)} (the API is GET /events, POST /publish, GET /healthz, GET /metrics)`,
+      `no such endpoint: ${quote(path)} (the API is GET /events, POST /publish, POST /tickets, GET /healthz, GET /metrics)`,
     );
   }
 

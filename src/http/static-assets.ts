@@ -6,6 +6,11 @@ export interface StaticAsset {
   readonly contentType: string;
   readonly body: Buffer;
   readonly cacheControl: string;
+  /**
+   * Carries the hub's figures (the monitor's history): when the monitor is private, served only
+   * to a credential that may see it.
+   */
+  readonly figures?: boolean;
 }
 
 export function asset(contentType: string, body: string | Buffer, cacheControl = 'no-cache'): StaticAsset {

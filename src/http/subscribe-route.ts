@@ -1,7 +1,7 @@
 import type { Hub } from '../hub/hub.js';
 import type { Subscription } from '../hub/session.js';
 import type { Admission } from '../hub/subscriber-admission.js';
-import { subscriberCredential } from './credentials.js';
+import { type CredentialOptions, subscriberCredential } from './credentials.js';
 import { EVENT_STREAM_HEADERS, type HttpReply, type HttpRequest, plain } from './exchange.js';
 import type { LongPolls } from './long-poll.js';
 import { shedReply } from './refusal-reply.js';
@@ -26,12 +26,17 @@ function isNavigation(request: HttpRequest): boolean {
 }
 
 /** GET /events: the hub admits (or sheds); this opens the stream or the long-poll answer. */
-export async function subscribeRoute(hub: Hub, polls: LongPolls, request: HttpRequest): Promise<HttpReply> {
+export async function subscribeRoute(
+  hub: Hub,
+  polls: LongPolls,
+  request: HttpRequest,
+  credentials: CredentialOptions,
+): Promise<HttpReply> {
   if (isNavigation(request)) return plain(302, '', { location: '/' });
   const poll = wantsPoll(request);
   const admission: Admission = await hub.admitSubscriber({
     selectors: request.url.searchParams.getAll('topic'),
-    credential: subscriberCredential(request),
+    credential: subscriberCredential(request, credentials),
     lastEventId: request.header('last-event-id') ?? request.url.searchParams.get('lastEventId'),
     client: request.client,
   });

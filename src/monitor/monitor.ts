@@ -8,6 +8,12 @@ import { monitorPageAssets } from './page-assets.js';
 export interface MonitorOptions extends Partial<CollectorOptions> {
   /** Serve the monitor page at `/` (default true). With false only the `$SYS/` topics are published. */
   page?: boolean;
+  /**
+   * Make the figures private (default false: public, figures only, private topics never shown):
+   * `$SYS/` topics and `/monitor/history.json` then need a subscriber credential whose
+   * `herald.subscribe` lists `$SYS/**`. The page's own files (code, no figures) stay public.
+   */
+  auth?: boolean;
 }
 
 export interface Monitor {
@@ -19,7 +25,7 @@ export interface Monitor {
 
 /** Creates and starts the monitor of one hub. */
 export function createMonitor(hub: Hub, http: HttpCounters, options: MonitorOptions = {}): Monitor {
-  const { page = true, ...collectorOptions } = options;
+  const { page = true, auth: _auth, ...collectorOptions } = options;
   const collector = new Collector(hub, http, collectorOptions);
   const assets = page ? monitorPageAssets(collector) : new Map<string, StaticAsset>();
   collector.start();

@@ -43,6 +43,7 @@ export function monitorPageAssets(collector: Collector): Map<string, StaticAsset
   assets.set('/monitor/history.json', {
     contentType: 'application/json',
     cacheControl: 'no-store',
+    figures: true,
     get body() {
       return collector.historyJson();
     },

@@ -6,8 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type AuthorizerSpec, KeySpecError } from '../auth/create-authorizer.js';
 import { keyBytes, mintToken } from '../auth/jwt.js';
+import { parseKeySpec } from '../auth/key-spec.js';
 import { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions } from '../create-hub.js';
+import { DEFAULT_AUTH_COOKIE, isCookieName } from '../http/cookies.js';
+import { CorsConfigError, CorsPolicy } from '../http/cors.js';
+import { TrustedProxies, TrustedProxyError } from '../http/trusted-proxies.js';
 import type { Limits } from '../hub/limits.js';
 import { CliError, usageError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './log.js';
@@ -34,6 +39,7 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   maxPublishesPerSecondPerClient: 'authenticated publish requests per second from one client address',
   maxAuthFailuresPerSecondPerClient:
     'publish attempts with a missing or bad token per second from one client address',
+  maxTicketsPerSecondPerClient: 'POST /tickets requests per second from one client address',
   maxUnsentBytesPerSession: 'unsent bytes a subscriber may fall behind before it is disconnected',
 };
 const LIMIT_NAMES = Object.keys(LIMIT_HELP) as (keyof Limits)[];
@@ -83,9 +89,12 @@ export const SERVE: CommandSpec = {
   args: '',
   summary: 'Run the hub: subscribe with GET /events?topic=..., publish with POST /publish.',
   about:
-    'Without --jwt-key a random key is made for this run and a publisher token (for every topic) is\n' +
-    'printed, with an `export HERALD_TOKEN=...` line on stderr to paste into another shell; the hub\n' +
-    'then only listens on loopback. Logs are JSON lines on stdout (a short human line on a terminal).\n' +
+    'Without --jwt-key or --publisher-key a random key is made for this run and a publisher token (for\n' +
+    'every topic) is printed, with an `export HERALD_TOKEN=...` line on stderr to paste into another\n' +
+    'shell; the hub then only listens on loopback. --jwt-key is the HS256 shorthand for both sides;\n' +
+    '--publisher-key and --subscriber-key each win for their side. Subscribers send their token in an\n' +
+    'Authorization header, the auth cookie, as access_token, or trade it at POST /tickets for a\n' +
+    'single-use ticket (?ticket=). Logs are JSON lines on stdout (a short human line on a terminal).\n' +
     'SIGTERM or SIGINT ends every stream with a jittered retry: once what is queued for it is out\n' +
     '(at most --drain-timeout), then exits 0.',
   options: [
@@ -112,6 +121,61 @@ export const SERVE: CommandSpec = {
       env: ['HERALD_JWT_KEY'],
       default: 'random, for this run only',
       description: 'HS256 key for publisher and subscriber tokens, at least 32 bytes',
+    },
+    {
+      name: 'publisher-key',
+      kind: 'value',
+      value: 'SPEC',
+      env: ['HERALD_PUBLISHER_KEY'],
+      default: '--jwt-key',
+      description:
+        'how publisher tokens are verified: hs256:SECRET, pem:FILE (RSA, EC or Ed25519 public key), jwks:FILE or jwks:URL (https)',
+    },
+    {
+      name: 'subscriber-key',
+      kind: 'value',
+      value: 'SPEC',
+      env: ['HERALD_SUBSCRIBER_KEY'],
+      default: '--jwt-key',
+      description: 'how subscriber tokens are verified (forms as for --publisher-key)',
+    },
+    ...(['publisher', 'subscriber'] as const).flatMap((side): OptionSpec[] => [
+      {
+        name: `${side}-issuer`,
+        kind: 'value',
+        value: 'ISS',
+        multiple: true,
+        env: [`HERALD_${side.toUpperCase()}_ISSUER`],
+        description: `${side} tokens must name this issuer (iss); the variable is comma-separated`,
+      },
+      {
+        name: `${side}-audience`,
+        kind: 'value',
+        value: 'AUD',
+        multiple: true,
+        env: [`HERALD_${side.toUpperCase()}_AUDIENCE`],
+        description: `${side} tokens must name this audience (aud); the variable is comma-separated`,
+      },
+    ]),
+    {
+      name: 'auth-cookie',
+      kind: 'value',
+      value: 'NAME',
+      env: ['HERALD_AUTH_COOKIE'],
+      default: DEFAULT_AUTH_COOKIE,
+      description: 'cookie a subscriber token is read from on /events and POST /tickets',
+    },
+    {
+      name: 'no-query-token',
+      kind: 'flag',
+      description:
+        'refuse subscriber tokens in the URL (access_token); cookies, headers and tickets still work',
+    },
+    {
+      name: 'monitor-auth',
+      kind: 'flag',
+      description:
+        "the monitor's figures and $SYS/ topics need a subscriber token listing $SYS/** (default: public)",
     },
     {
       name: 'history-events',
@@ -154,7 +218,26 @@ export const SERVE: CommandSpec = {
       multiple: true,
       env: ['HERALD_CORS_ORIGINS'],
       default: 'none (CORS closed)',
-      description: 'origin allowed by CORS, or * for any; the variable is comma-separated',
+      description: 'origin allowed by CORS, or * for any (without cookies); the variable is comma-separated',
+    },
+    {
+      name: 'cors-header',
+      kind: 'value',
+      value: 'HEADER',
+      multiple: true,
+      env: ['HERALD_CORS_HEADERS'],
+      description:
+        'request header preflights allow besides Authorization, Content-Type, Last-Event-ID, Cache-Control, X-Requested-With',
+    },
+    {
+      name: 'trust-proxy',
+      kind: 'value',
+      value: 'ADDRESSES',
+      multiple: true,
+      env: ['HERALD_TRUST_PROXY'],
+      default: 'none',
+      description:
+        'proxies (addresses, CIDRs, loopback, private) whose Forwarded / X-Forwarded-For name the client for per-client limits',
     },
     {
       name: 'log-level',
@@ -169,14 +252,17 @@ export const SERVE: CommandSpec = {
     'herald serve',
     'herald serve --port 0 --log-level debug',
     'HERALD_JWT_KEY=$(openssl rand -base64 32) herald serve --host 0.0.0.0 --cors-origin https://example.com',
+    'herald serve --publisher-key pem:./publisher.pem --subscriber-key jwks:https://auth.example.com/jwks.json --no-query-token',
   ],
 };
 
 interface ServeConfig {
   port: number;
   host: string;
-  /** Undefined: make one for this run. */
+  /** The HS256 shorthand for both sides; undefined: made for this run where a side has no key. */
   jwtKey: string | undefined;
+  /** No publisher key was given: the run's random key verifies publishers (and its token is printed). */
+  generated: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   hub: HubOptions;
 }
@@ -204,9 +290,17 @@ function readConfig(args: Args): ServeConfig {
     if (length < 32)
       throw usageError(`${key.from} must be at least 32 bytes (got ${length}); try: openssl rand -base64 32`);
   }
-  if (key === undefined && !isLoopback(host)) {
+  const publisherKey = keySpecOption(args, 'publisher-key');
+  const subscriberKey = keySpecOption(args, 'subscriber-key');
+  const generated = key === undefined && publisherKey === undefined;
+  if (generated && !isLoopback(host)) {
     throw usageError(
-      `--host ${host} needs an explicit --jwt-key (or HERALD_JWT_KEY): without a key Herald only listens on loopback`,
+      `--host ${host} needs an explicit --jwt-key or --publisher-key (or HERALD_JWT_KEY): without a key Herald only listens on loopback`,
+    );
+  }
+  if (args.flag('monitor-auth') && key === undefined && subscriberKey === undefined) {
+    throw usageError(
+      '--monitor-auth needs a key you can mint monitor tokens with: --jwt-key or --subscriber-key',
     );
   }
   const level = args.sourced('log-level') ?? { text: 'info', from: '--log-level' };
@@ -225,10 +319,83 @@ function readConfig(args: Args): ServeConfig {
       maxBytes: args.integer('history-bytes', { min: 0 }) ?? HUB_DEFAULTS.history.maxBytes,
     },
     corsOrigins: args.list('cors-origin'),
+    corsHeaders: args.list('cors-header'),
+    ...sideKey(args, 'publisher', publisherKey, key?.text),
+    ...sideKey(args, 'subscriber', subscriberKey, key?.text),
+    ...authOptions(args),
   };
+  try {
+    new CorsPolicy(hub.corsOrigins ?? [], hub.corsHeaders);
+  } catch (error) {
+    if (error instanceof CorsConfigError) throw usageError(`--cors-origin / --cors-header: ${error.message}`);
+    throw error;
+  }
   for (const t of TIMINGS)
     hub[t.field] = args.integer(t.name, { min: t.min, max: MAX_TIMER_MS }) ?? HUB_DEFAULTS[t.field];
-  return { port, host, jwtKey: key?.text, logLevel: level.text, hub };
+  return { port, host, jwtKey: key?.text, generated, logLevel: level.text, hub };
+}
+
+/** `--publisher-key SPEC` / `--subscriber-key SPEC`, parsed; a bad spec is a usage error. */
+function keySpecOption(args: Args, name: string): AuthorizerSpec | undefined {
+  const found = args.sourced(name);
+  if (found === undefined) return undefined;
+  try {
+    return parseKeySpec(found.text);
+  } catch (error) {
+    if (error instanceof KeySpecError) throw usageError(`${found.from}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * One side's key option: its own spec, or the --jwt-key shorthand when issuer or audience checks
+ * make it one of its own; with neither, nothing (the shorthand serves it).
+ */
+function sideKey(
+  args: Args,
+  side: 'publisher' | 'subscriber',
+  spec: AuthorizerSpec | undefined,
+  jwtKey: string | undefined,
+): Pick<HubOptions, 'publisherKey' | 'subscriberKey'> {
+  const issuer = args.list(`${side}-issuer`);
+  const audience = args.list(`${side}-audience`);
+  const checks = {
+    ...(issuer.length > 0 ? { issuer } : {}),
+    ...(audience.length > 0 ? { audience } : {}),
+  };
+  let base = spec;
+  if (base === undefined && Object.keys(checks).length > 0) {
+    if (jwtKey === undefined) {
+      const flag = issuer.length > 0 ? `--${side}-issuer` : `--${side}-audience`;
+      throw usageError(`${flag} needs a key whose tokens can carry it: --${side}-key or --jwt-key`);
+    }
+    base = { secret: jwtKey };
+  }
+  if (base === undefined) return {};
+  return { [`${side}Key`]: { ...base, ...checks } };
+}
+
+/** Cookie, query-token, proxy and monitor options. */
+function authOptions(args: Args): Partial<HubOptions> {
+  const cookie = args.sourced('auth-cookie');
+  if (cookie !== undefined && !isCookieName(cookie.text)) {
+    throw usageError(
+      `${cookie.from} must be a cookie name: letters, digits and !#$%&'*+-.^_\`|~ (got "${cookie.text.slice(0, 40)}")`,
+    );
+  }
+  const proxies = args.list('trust-proxy');
+  try {
+    new TrustedProxies(proxies);
+  } catch (error) {
+    if (error instanceof TrustedProxyError) throw usageError(`--trust-proxy: ${error.message}`);
+    throw error;
+  }
+  const options: Partial<HubOptions> = {};
+  if (cookie !== undefined) options.authCookie = cookie.text;
+  if (args.flag('no-query-token')) options.queryToken = false;
+  if (proxies.length > 0) options.trustProxy = proxies;
+  if (args.flag('monitor-auth')) options.monitor = { auth: true };
+  return options;
 }
 
 /** `http://127.0.0.1:8080/`; an unspecified address (0.0.0.0, ::) is shown as localhost. */
@@ -256,13 +423,25 @@ function listenError(error: unknown, port: number, host: string): CliError {
 export async function serve(args: Args): Promise<void> {
   const config = readConfig(args);
   const log = createLogger(config.logLevel);
-  const generated = config.jwtKey === undefined;
-  const jwtKey = config.jwtKey ?? randomBytes(32).toString('base64url');
-  const hub = createHub({
-    ...config.hub,
-    jwtKey,
-    logger: log,
-  });
+  const generated = config.generated;
+  // The run's random key serves every side without a key of its own.
+  const jwtKey =
+    config.jwtKey ??
+    (generated || config.hub.subscriberKey === undefined ? randomBytes(32).toString('base64url') : undefined);
+  let hub: HeraldHub;
+  try {
+    hub = createHub({ ...config.hub, jwtKey, logger: log });
+  } catch (error) {
+    if (error instanceof KeySpecError) throw usageError(error.message);
+    throw error;
+  }
+  // Key files are read before listening: a missing or unusable one stops the start (exit 1).
+  try {
+    await hub.ready();
+  } catch (error) {
+    await hub.close();
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
   // Handlers first: a signal that comes while starting up still stops the hub gracefully.
   let server: Server | undefined;
   stopOnSignals(hub, () => server, log, config.hub.drainTimeoutMs ?? HUB_DEFAULTS.drainTimeoutMs);
@@ -275,7 +454,7 @@ export async function serve(args: Args): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   const url = baseUrl(config.host, port);
   log.info({ url, host: config.host, port }, `herald listening on ${url} (open it for the monitor)`);
-  if (generated) {
+  if (generated && jwtKey !== undefined) {
     const token = await mintToken(keyBytes(jwtKey), { publish: ['**'] });
     log.warn(
       {
@@ -283,7 +462,7 @@ export async function serve(args: Args): Promise<void> {
         curlPublish: `curl -H 'Authorization: Bearer ${token}' -d topic=demo -d data=hello ${url}publish`,
         curlSubscribe: `curl -N '${url}events?topic=demo'`,
       },
-      'no --jwt-key given: made a random key for this run (its tokens stop working on restart); here is a publisher token for every topic',
+      'no --jwt-key or --publisher-key given: made a random key for this run (its tokens stop working on restart); here is a publisher token for every topic',
     );
     // Plain lines to paste into another shell: curl, herald publish and examples/publish read them.
     // On stderr, so that stdout stays one JSON record per line.

@@ -55,12 +55,14 @@ function hostOf(origin: string): string | undefined {
  * `*` together with credentials, so cookie mode needs the origins listed).
  *
  * Subscribing and buying tickets from a page on an origin that is not allowed is refused with 403
- * (`checkOrigin`) rather than answered with a stream the browser would only discard. A request
- * whose Origin names the host it was sent to (its `Host` header) comes from the hub's own pages
- * and is always allowed: browsers send Origin on same-origin POSTs (and Chromium on same-origin
- * EventSource connections made with `withCredentials`), and behind a TLS proxy the scheme the hub
- * sees is not the page's, so only the host and port are compared. That is safe because the CORS
- * headers, not this check, decide what a page may read.
+ * (`checkOrigin`) rather than answered with a stream the browser would only discard. The hub's own
+ * pages are always allowed. Browsers send no Origin on a same-origin GET (Chromium's same-origin
+ * EventSource sends none, with or without `withCredentials`), but do on a same-origin POST such as
+ * `fetch('/tickets', { method: 'POST' })`; such a request is known as the hub's own by
+ * `Sec-Fetch-Site: same-origin`, which page scripts cannot set, or by an Origin that names the host
+ * the request was sent to (its `Host` header; only host and port, since behind a TLS proxy the
+ * scheme the hub sees is not the page's). Either is safe to trust: the CORS headers, not this
+ * check, decide what a page may read.
  */
 export class CorsPolicy {
   readonly #origins: ReadonlySet<string>;
@@ -108,6 +110,7 @@ export class CorsPolicy {
   checkOrigin(request: HttpRequest, what: string): void {
     const origin = request.header('origin');
     if (origin === null || this.allows(origin)) return;
+    if (request.header('sec-fetch-site') === 'same-origin') return;
     const own = request.header('host');
     if (own !== null && hostOf(origin) === own.toLowerCase()) return;
     throw new HeraldError(

@@ -248,16 +248,73 @@
     }
   }
 
-  function connect() {
+  // ---- a private monitor: a token from the viewer, traded for single-use tickets -------------
+  let monitorToken = sessionStorage.getItem('herald-monitor-token') || '';
+  const authHeaders = () => (monitorToken ? { authorization: `Bearer ${monitorToken}` } : {});
+
+  /** The history, or `{ refused }` with the hub's reason when the monitor is private to this viewer. */
+  async function fetchHistory() {
+    const response = await fetch('/monitor/history.json', { cache: 'no-store', headers: authHeaders() });
+    if (response.status === 401 || response.status === 403)
+      return { refused: (await response.text()).trim() };
+    return { history: await response.json() };
+  }
+
+  /** Shows the token form until the hub accepts a token; resolves with the history then. */
+  function askForToken(reason) {
+    const form = $('monitor-auth');
+    form.hidden = false;
+    set('monitor-auth-reason', reason);
+    return new Promise((resolve) => {
+      form.addEventListener('submit', async function onSubmit(e) {
+        e.preventDefault();
+        monitorToken = $('monitor-token').value.trim();
+        sessionStorage.setItem('herald-monitor-token', monitorToken);
+        const answer = await fetchHistory().catch((error) => ({ refused: String(error) }));
+        if (answer.refused !== undefined) {
+          set('monitor-auth-reason', answer.refused);
+          return;
+        }
+        form.removeEventListener('submit', onSubmit);
+        form.hidden = true;
+        resolve(answer);
+      });
+    });
+  }
+
+  /** The stream's URL: with a fresh ticket when a monitor token is in use (a ticket serves once). */
+  async function streamUrl() {
     const params = new URLSearchParams();
     params.append('topic', '$SYS/stats');
     params.append('topic', '$SYS/warnings');
-    source = new EventSource(`/events?${params}`);
+    if (monitorToken) {
+      const response = await fetch('/tickets', { method: 'POST', headers: authHeaders() });
+      if (response.ok) params.set('ticket', (await response.json()).ticket);
+    }
+    return `/events?${params}`;
+  }
+
+  let reconnectTimer;
+  async function connect() {
+    clearTimeout(reconnectTimer);
+    source?.close();
+    source = new EventSource(await streamUrl());
+    const own = source;
     source.onopen = () => {
       everOpen = true;
       showState();
     };
-    source.onerror = showState;
+    source.onerror = () => {
+      showState();
+      // With a ticket the browser's own reconnect is refused (single use): come back with a new one.
+      if (monitorToken && own === source && own.readyState === EventSource.CLOSED) {
+        reconnectTimer = setTimeout(() => connect().catch(showState), 1000 + Math.random() * 1000);
+      }
+    };
+    source.addEventListener('herald-reauth', () => {
+      own.close();
+      reconnectTimer = setTimeout(() => connect().catch(showState), 200);
+    });
     source.addEventListener('stats', (e) => {
       const s = JSON.parse(e.data);
       if (addPoint(s)) {
@@ -268,7 +325,6 @@
     const onWarning = (e) => addWarning(JSON.parse(e.data));
     source.addEventListener('warning', onWarning);
     source.addEventListener('recovered', onWarning);
-    setInterval(showState, 250);
   }
 
   // ---- publish a test event ----------------------------------------------------------------
@@ -331,7 +387,9 @@
   async function start() {
     setupPublish();
     try {
-      const history = await (await fetch('/monitor/history.json', { cache: 'no-store' })).json();
+      let answer = await fetchHistory();
+      if (answer.refused !== undefined) answer = await askForToken(answer.refused);
+      const history = answer.history;
       intervalMs = history.intervalMs || 1000;
       for (const s of history.snapshots) addPoint(s);
       const last = history.snapshots[history.snapshots.length - 1];
@@ -371,7 +429,8 @@
     redrawCharts();
     window.addEventListener('resize', resizeCharts);
     // $SYS events are live only (no id, no replay): snapshots older than the history's last are skipped.
-    connect();
+    setInterval(showState, 250);
+    connect().catch(showState);
   }
   start();
 })();

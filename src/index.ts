@@ -1,14 +1,33 @@
+export {
+  type AuthorizerContext,
+  type AuthorizerSpec,
+  createAuthorizer,
+  type KeySpec,
+  KeySpecError,
+} from './auth/create-authorizer.js';
+export type { KeyOption } from './auth/hub-keys.js';
+export type { KeySetEvents } from './auth/jwks-file.js';
 export { type MintOptions, mintToken } from './auth/jwt.js';
+export type { TokenChecks } from './auth/key-authorizer.js';
+export type { KeyChoice, KeySet } from './auth/key-set.js';
+export { parseKeySpec } from './auth/key-spec.js';
+export type { PinnedKey } from './auth/pinned-key.js';
+export type { ExpectedClaims } from './auth/reasons.js';
+export type { TicketOptions } from './auth/tickets.js';
 export { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions, type HubStats } from './create-hub.js';
+export { DEFAULT_AUTH_COOKIE } from './http/cookies.js';
+export { CORS_ALLOWED_HEADERS, CorsConfigError } from './http/cors.js';
 export type { FetchHandler, FetchInfo } from './http/fetch-adapter.js';
 export type { HubLogger } from './http/http-counters.js';
 export type { NodeHandler } from './http/node-adapter.js';
 export type { ServerTimeouts } from './http/server.js';
 export type { StaticAsset } from './http/static-assets.js';
-export type { Authorizer, Credential, CredentialSource, Grant } from './hub/authorizer.js';
+export { TrustedProxyError } from './http/trusted-proxies.js';
+export type { Authorizer, Credential, CredentialSource, Grant, IssuedTicket } from './hub/authorizer.js';
 export type { PublishInput } from './hub/event-rules.js';
 export { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 export { HeraldError, type RefusalCode } from './hub/refusal.js';
+export { MONITOR_SELECTOR } from './hub/subscriber-admission.js';
 export type { TopicSelector } from './hub/topic-selector.js';
 export {
   type EventLog,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Authorizer } from '../hub/authorizer.js';
 import { JwksFile, type JwksFileOptions, type KeySetEvents, readFailure } from './jwks-file.js';
 import { checkJwksUrl, JwksUrl } from './jwks-url.js';
 import { FixedKey, FixedKeySet, KeyAuthorizer, type KeySource, type TokenChecks } from './key-authorizer.js';
@@ -141,7 +142,7 @@ export function checkAuthorizerSpec(spec: AuthorizerSpec): void {
 export async function createAuthorizer(
   spec: AuthorizerSpec,
   context: AuthorizerContext = {},
-): Promise<KeyAuthorizer> {
+): Promise<Authorizer> {
   checkAuthorizerSpec(spec);
   const { issuer, audience, clockToleranceSeconds } = spec;
   let source: KeySource;

@@ -67,7 +67,9 @@ function hintFor(status: number, reason: string): string | undefined {
   if (status === 403 && reason.includes('claim')) {
     return "the token's publish claim does not cover the topic: mint one with a --publish selector that does";
   }
-  if (status === 403 && reason.includes('JWT key')) return 'start the hub with --jwt-key (or HERALD_JWT_KEY)';
+  if (status === 403 && reason.includes('no publisher key')) {
+    return 'start the hub with --jwt-key or --publisher-key (or HERALD_JWT_KEY, HERALD_PUBLISHER_KEY)';
+  }
   return undefined;
 }
 

@@ -27,7 +27,7 @@ export class PublisherAdmission {
     if (this.authorizer === undefined) {
       throw new HeraldError(
         'forbidden',
-        'publishing over HTTP is disabled: this hub has no JWT key (set jwtKey / --jwt-key)',
+        'publishing over HTTP is disabled: this hub has no publisher key (set jwtKey / --jwt-key or publisherKey / --publisher-key)',
       );
     }
     let grant: Grant;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
+import { createHub } from '../../src/create-hub.js';
 import { keyPair, tempDir } from '../auth/helpers.js';
 import { httpRequest, StreamReader } from '../support/hub.js';
 import { herald, startHub, stopAll } from './helpers.js';
@@ -252,4 +253,23 @@ describe('herald serve: auth options that cannot work exit 2 in one line', { tim
       assert.equal(stdout, '');
     });
   }
+});
+
+describe('herald publish to a hub with no publisher key', { timeout: 30_000 }, () => {
+  it('says publishing is off and which options turn it on', async () => {
+    const hub = createHub({ monitor: false, subscriberKey: { secret: KEY } });
+    const server = await hub.listen(0);
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const { code, stderr } = await herald(['publish', '--url', url, '--token', 'x.y.z', 'a', 'hi']);
+      assert.equal(code, 1);
+      assert.match(
+        stderr,
+        /^herald: publish refused \(403\): publishing over HTTP is disabled: this hub has no publisher key/,
+      );
+      assert.match(stderr, /\nhint: start the hub with --jwt-key or --publisher-key/);
+    } finally {
+      await hub.close();
+    }
+  });
 });

@@ -149,7 +149,8 @@ export async function subscribe(args: Args): Promise<number> {
     if (lastEventId !== undefined) options.lastEventId = lastEventId;
 
     const source = new TappedEventSource(url, options, (event) => {
-      if (source.readyState === EventSource.CLOSED) return;
+      // The hub's resume-point bookkeeping is no event of the application's.
+      if (source.readyState === EventSource.CLOSED || event.type === 'herald-resume') return;
       process.stdout.write(formatEvent(event, json));
       received++;
       if (count !== undefined && received >= count) finish(0);

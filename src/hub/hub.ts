@@ -1,6 +1,6 @@
 import type { EventLog, StoredEvent } from '../log/event-log.js';
 import type { Authorizer, Credential, Grant } from './authorizer.js';
-import { gapEvent, reauthEvent, resumeBlock, retryBlock } from './control-events.js';
+import { gapEvent, reauthEvent, resumeEvent, retryBlock } from './control-events.js';
 import { type HubCounters, newCounters } from './counters.js';
 import { Delivery } from './delivery.js';
 import { type PublishInput, toNewEvent } from './event-rules.js';
@@ -164,7 +164,7 @@ export class Hub {
     for (const session of this.#sessions) {
       if (session.state !== 'live') continue;
       session.enqueue(gapEvent(lastId, STORE_GAP_REASON), false);
-      session.enqueue(resumeBlock(head), false);
+      session.enqueue(resumeEvent(head), false);
       this.#delivery.markDirty(session);
     }
   }

@@ -233,7 +233,7 @@ describe('the Fetch adapter', () => {
       const reader = response.body!.getReader();
       const decoder = new TextDecoder();
       let text = decoder.decode((await reader.read()).value);
-      assert.match(text, /^retry: 3000\nid: /);
+      assert.match(text, /^event: herald-resume\nid: \S+\nretry: 3000\ndata: \{"lastEventId":"\S+"\}\n\n$/);
       const published = await hub.hub.fetch(
         new Request('http://hub.test/publish', {
           method: 'POST',

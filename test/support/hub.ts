@@ -95,7 +95,10 @@ export function httpRequest(
 
 /** A raw event-stream subscriber: what the hub sent, parsed as a browser would. */
 export class StreamReader {
+  /** The events an application sees: everything but the hub's `herald-resume` bookkeeping. */
   readonly events: ServerSentEvent[] = [];
+  /** `herald-resume` events: resume points set without an application event. */
+  readonly resumes: ServerSentEvent[] = [];
   readonly retries: number[] = [];
   readonly comments: string[] = [];
   raw = '';
@@ -104,7 +107,7 @@ export class StreamReader {
   /** Resolves when the response ends or the connection closes. */
   readonly ended: Promise<void>;
   #parser = createParser({
-    onEvent: (e) => this.events.push(e),
+    onEvent: (e) => (e.type === 'herald-resume' ? this.resumes : this.events).push(e),
     onRetry: (ms) => this.retries.push(ms),
     onComment: (c) => this.comments.push(c),
   });
@@ -185,7 +188,7 @@ export class StreamReader {
     return this.events.slice(0, n);
   }
 
-  /** Waits for the hub's first bytes (retry and, for a fresh subscriber, the id line). */
+  /** Waits for the hub's first bytes (retry and, for a fresh subscriber, its herald-resume event). */
   ready(timeoutMs = 5000): Promise<void> {
     return this.until(() => this.retries.length > 0, 'the first retry: line', timeoutMs);
   }

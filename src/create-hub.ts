@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { JwtAuthorizer } from './auth/jwt.js';
 import { clientErrorHandler } from './http/client-errors.js';
@@ -9,7 +10,14 @@ import { LongPolls } from './http/long-poll.js';
 import { createMetrics } from './http/metrics.js';
 import { type NodeHandler, nodeHandler } from './http/node-adapter.js';
 import { createRouter } from './http/router.js';
-import { createHttpServer, DEFAULT_SERVER_TIMEOUTS, listen, type ServerTimeouts } from './http/server.js';
+import {
+  createHttpServer,
+  createHttpsServer,
+  DEFAULT_SERVER_TIMEOUTS,
+  listen,
+  type ServerTimeouts,
+  type TlsFiles,
+} from './http/server.js';
 import { asset, clientBundleAssets, type StaticAsset } from './http/static-assets.js';
 import type { PublishInput } from './hub/event-rules.js';
 import { Hub } from './hub/hub.js';
@@ -79,6 +87,12 @@ export interface HubStats {
   readonly history: { readonly events: number; readonly bytes: number };
 }
 
+/** How `hub.listen` serves. */
+export interface ListenOptions {
+  /** HTTPS with HTTP/2 (and HTTP/1.1 for clients without it) on the same port. */
+  tls?: TlsFiles;
+}
+
 /** An embedded Herald hub. */
 export interface HeraldHub {
   /** Publishes an event; resolves with its id once the log has stored it. */
@@ -94,6 +108,16 @@ export interface HeraldHub {
   readonly clientErrorHandler: (error: Error, socket: Duplex) => void;
   /** Starts a node:http server with stream-friendly timeouts; resolves once it listens. */
   listen(port: number, host?: string): Promise<Server>;
+  /**
+   * With `tls` (a PEM certificate and key): an HTTPS server speaking HTTP/2 and HTTP/1.1 on one
+   * port, so a browser's six-connections-per-host limit no longer caps its streams.
+   */
+  listen(
+    port: number,
+    host: string | undefined,
+    options: ListenOptions & { tls: TlsFiles },
+  ): Promise<Http2SecureServer>;
+  listen(port: number, host?: string, options?: ListenOptions): Promise<Server | Http2SecureServer>;
   /** Figures of the hub now. */
   stats(): HubStats;
   /** Orders two event ids of this hub (negative, zero or positive). */
@@ -168,7 +192,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   });
   const handler = nodeHandler(router, httpCounters, logger);
   const onClientError = clientErrorHandler(httpCounters, logger);
-  const servers: Server[] = [];
+  const servers: Array<{ server: Server | Http2SecureServer; closeIdle(): void }> = [];
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.serverTimeouts };
 
   return {
@@ -188,18 +212,25 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       slowConsumerDisconnects: core.counters.slowConsumerDisconnects,
       history: core.historySize(),
     }),
-    async listen(port, host = '127.0.0.1') {
+    // One implementation behind the overloads above.
+    listen: (async (port: number, host = '127.0.0.1', options: ListenOptions = {}) => {
+      if (options.tls !== undefined) {
+        const secure = createHttpsServer(handler, options.tls, timeouts, onClientError);
+        await listen(secure.server, port, host);
+        servers.push({ server: secure.server, closeIdle: () => secure.closeIdleConnections() });
+        return secure.server;
+      }
       const server = createHttpServer(handler, timeouts, onClientError);
       await listen(server, port, host);
-      servers.push(server);
+      servers.push({ server, closeIdle: () => server.closeIdleConnections() });
       return server;
-    },
+    }) as HeraldHub['listen'],
     async close() {
       monitor?.stop();
       // Stop accepting; streams then drain (their last bytes and retry: out) before idle sockets go.
-      for (const server of servers) server.close();
+      for (const { server } of servers) server.close();
       await core.close();
-      for (const server of servers) server.closeIdleConnections();
+      for (const { closeIdle } of servers) closeIdle();
     },
   };
 }

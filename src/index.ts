@@ -1,9 +1,16 @@
 export { type MintOptions, mintToken } from './auth/jwt.js';
-export { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions, type HubStats } from './create-hub.js';
+export {
+  createHub,
+  type HeraldHub,
+  HUB_DEFAULTS,
+  type HubOptions,
+  type HubStats,
+  type ListenOptions,
+} from './create-hub.js';
 export type { FetchHandler, FetchInfo } from './http/fetch-adapter.js';
 export type { HubLogger } from './http/http-counters.js';
-export type { NodeHandler } from './http/node-adapter.js';
-export type { ServerTimeouts } from './http/server.js';
+export type { NodeHandler, NodeRequest, NodeResponse } from './http/node-adapter.js';
+export type { ServerTimeouts, TlsFiles } from './http/server.js';
 export type { StaticAsset } from './http/static-assets.js';
 export type { Authorizer, Credential, CredentialSource, Grant } from './hub/authorizer.js';
 export type { PublishInput } from './hub/event-rules.js';

@@ -190,6 +190,13 @@ describe('herald serve', { timeout: 30_000 }, () => {
       /unknown option --max-conn \(a value that starts with "-"/,
     ],
     ['a missing value', ['--port'], {}, /--port needs a value/],
+    ['a certificate without its key', ['--tls-cert', 'cert.pem'], {}, /--tls-cert needs --tls-key too/],
+    [
+      'a certificate file that is not there',
+      ['--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'],
+      {},
+      /--tls-cert \/nonexistent\/cert\.pem: no such file/,
+    ],
     ['an argument', ['extra'], {}, /takes no arguments/],
   ];
   for (const [what, args, env, reason] of bad) {

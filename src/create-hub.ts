@@ -189,6 +189,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     metrics: createMetrics(core, httpCounters),
     counters: httpCounters,
     polls,
+    streams: monitor?.streams,
   });
   const handler = nodeHandler(router, httpCounters, logger);
   const onClientError = clientErrorHandler(httpCounters, logger);

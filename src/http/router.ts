@@ -16,6 +16,8 @@ export interface RouterOptions {
   metrics: Registry;
   counters: HttpCounters;
   polls: LongPolls;
+  /** Streams at fixed paths and their topic selectors (the monitor's `GET /stats`). */
+  streams?: ReadonlyMap<string, readonly string[]>;
 }
 
 export type Router = (request: HttpRequest) => Promise<HttpReply>;
@@ -47,6 +49,9 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
         if (method !== 'GET') return methodNotAllowed('GET');
         return plain(200, await options.metrics.metrics(), { 'content-type': options.metrics.contentType });
     }
+    const fixed = options.streams?.get(path);
+    if (fixed !== undefined)
+      return method === 'GET' ? subscribeRoute(hub, options.polls, request, fixed) : methodNotAllowed('GET');
     const asset = options.assets.get(path);
     if (asset !== undefined) {
       if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');

@@ -24,12 +24,20 @@ function isNavigation(request: HttpRequest): boolean {
   return accept.includes('text/html') && !accept.includes('text/event-stream');
 }
 
-/** GET /events: the hub admits (or sheds); this opens the stream or the long-poll answer. */
-export async function subscribeRoute(hub: Hub, polls: LongPolls, request: HttpRequest): Promise<HttpReply> {
+/**
+ * GET /events: the hub admits (or sheds); this opens the stream or the long-poll answer. A fixed
+ * stream (`GET /stats`) passes its own `selectors` instead of the query's topics.
+ */
+export async function subscribeRoute(
+  hub: Hub,
+  polls: LongPolls,
+  request: HttpRequest,
+  selectors: readonly string[] = request.url.searchParams.getAll('topic'),
+): Promise<HttpReply> {
   if (isNavigation(request)) return plain(302, '', { location: '/' });
   const poll = wantsPoll(request);
   const admission: Admission = await hub.admitSubscriber({
-    selectors: request.url.searchParams.getAll('topic'),
+    selectors: [...selectors],
     credential: subscriberCredential(request),
     lastEventId: request.header('last-event-id') ?? request.url.searchParams.get('lastEventId'),
     client: request.client,

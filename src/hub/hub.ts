@@ -14,7 +14,7 @@ import { Session, type Subscription } from './session.js';
 import { SessionRegistry } from './session-registry.js';
 import type { Sink } from './sink.js';
 import { type Admission, admitSubscriber, type SubscribeRequest } from './subscriber-admission.js';
-import { isSystemTopic } from './topic-selector.js';
+import { isSystemTopic, parseTopic } from './topic-selector.js';
 import { WireCache } from './wire-cache.js';
 
 export interface HubCoreOptions {
@@ -104,6 +104,15 @@ export class Hub {
   /** Anonymous subscriptions per selector, for the monitor. */
   topicCounts(): ReadonlyMap<string, number> {
     return this.#sessions.publicCounts();
+  }
+
+  /** Does any open stream (anonymous or not) subscribe to a selector matching `topic`? */
+  hasSubscribers(topic: string): boolean {
+    let found = false;
+    this.#sessions.index.forEachMatch(parseTopic(topic), () => {
+      found = true;
+    });
+    return found;
   }
 
   /** Retained history, for stats. */

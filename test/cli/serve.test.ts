@@ -11,7 +11,7 @@ const KEY = 'k'.repeat(40);
 
 after(stopAll);
 
-describe('herald serve', { timeout: 30_000 }, () => {
+describe('herald serve', { timeout: 60_000 }, () => {
   it('listens on the port 0 picked, says where, and serves /healthz and the monitor page', async () => {
     const hub = await startHub();
     const started = hub.proc.jsonLines()[0]!;

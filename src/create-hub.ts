@@ -137,7 +137,7 @@ export interface HeraldHub {
 
 const DEFAULT_PAGE = `<!doctype html><meta charset="utf-8"><title>Herald</title>
 <h1>Herald</h1><p>A Server-Sent Events hub. Subscribe with <code>GET /events?topic=...</code>,
-publish with <code>POST /publish</code>. Health: <a href="/healthz">/healthz</a>, metrics: <a href="/metrics">/metrics</a>.</p>`;
+publish with <code>POST /publish</code>. Health: <a href="healthz">/healthz</a>, metrics: <a href="metrics">/metrics</a>.</p>`;
 
 export function createHub(options: HubOptions = {}): HeraldHub {
   const log =

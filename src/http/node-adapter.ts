@@ -99,8 +99,17 @@ class NodeSink implements Sink {
   }
 }
 
+/** Express and Connect keep the URL the client sent in `originalUrl` when they strip a mount path. */
+function originalPath(req: NodeRequest): string | undefined {
+  const original = (req as { originalUrl?: unknown }).originalUrl;
+  if (typeof original !== 'string' || original === req.url || !original.startsWith('/')) return undefined;
+  const query = original.indexOf('?');
+  return query === -1 ? original : original.slice(0, query);
+}
+
 function toHttpRequest(req: NodeRequest): HttpRequest {
   return {
+    originalPath: originalPath(req),
     method: req.method ?? 'GET',
     // Only the path and query matter; the host part is a placeholder.
     url: new URL(req.url?.startsWith('/') ? req.url : '/', 'http://herald.invalid'),

@@ -26,6 +26,18 @@ function methodNotAllowed(allow: string): HttpReply {
   return refuse(405, `method not allowed here; use ${allow}`, { allow });
 }
 
+/** `/realtime` for a hub mounted at `/realtime`: its pages' relative URLs need `/realtime/`. */
+function isMountWithoutSlash(request: HttpRequest): boolean {
+  const original = request.originalPath;
+  return original !== undefined && original !== '' && !original.endsWith('/');
+}
+
+/** To the same path with a slash, relative (`realtime/`), whatever the app's own prefix. */
+function slashRedirect(request: HttpRequest): HttpReply {
+  const last = request.originalPath!.slice(request.originalPath!.lastIndexOf('/') + 1);
+  return plain(302, '', { location: `${last}/${request.url.search}` });
+}
+
 /** The whole HTTP API as one function from request to reply, shared by every adapter. */
 export function createRouter(hub: Hub, options: RouterOptions): Router {
   async function route(request: HttpRequest): Promise<HttpReply> {
@@ -55,6 +67,7 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     const asset = options.assets.get(path);
     if (asset !== undefined) {
       if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
+      if (path === '/' && isMountWithoutSlash(request)) return slashRedirect(request);
       return plain(200, asset.body, {
         'content-type': asset.contentType,
         'cache-control': asset.cacheControl,

@@ -18,7 +18,10 @@ function wantsPoll(request: HttpRequest): boolean {
   );
 }
 
-/** A browser tab navigating to /events asks for HTML first; send it to the monitor instead. */
+/**
+ * A browser tab navigating to /events asks for HTML first; send it to the monitor instead, by a
+ * relative redirect (`./`), so that a hub mounted under a prefix sends it to its own monitor.
+ */
 function isNavigation(request: HttpRequest): boolean {
   const accept = request.header('accept') ?? '';
   return accept.includes('text/html') && !accept.includes('text/event-stream');
@@ -34,7 +37,7 @@ export async function subscribeRoute(
   request: HttpRequest,
   selectors: readonly string[] = request.url.searchParams.getAll('topic'),
 ): Promise<HttpReply> {
-  if (isNavigation(request)) return plain(302, '', { location: '/' });
+  if (isNavigation(request)) return plain(302, '', { location: './' });
   const poll = wantsPoll(request);
   const admission: Admission = await hub.admitSubscriber({
     selectors: [...selectors],

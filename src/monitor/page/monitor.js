@@ -252,7 +252,7 @@
     const params = new URLSearchParams();
     params.append('topic', '$SYS/stats');
     params.append('topic', '$SYS/warnings');
-    source = new EventSource(`/events?${params}`);
+    source = new EventSource(`events?${params}`);
     source.onopen = () => {
       everOpen = true;
       showState();
@@ -289,7 +289,7 @@
     if (probe && probeTopic === topic) return Promise.resolve();
     probe?.close();
     probeTopic = topic;
-    probe = new EventSource(`/events?topic=${encodeURIComponent(topic)}`);
+    probe = new EventSource(`events?topic=${encodeURIComponent(topic)}`);
     probe.onmessage = (e) => logLine('event', `received on ${topic}: ${e.data}  (id ${e.lastEventId})`);
     return new Promise((resolve) => {
       probe.addEventListener('open', () => resolve(), { once: true });
@@ -313,7 +313,7 @@
         await watch(topic);
         const headers = { 'content-type': 'application/json' };
         if (token.value.trim()) headers.authorization = `Bearer ${token.value.trim()}`;
-        const response = await fetch('/publish', {
+        const response = await fetch('publish', {
           method: 'POST',
           headers,
           body: JSON.stringify({ topic, data }),
@@ -331,7 +331,7 @@
   async function start() {
     setupPublish();
     try {
-      const history = await (await fetch('/monitor/history.json', { cache: 'no-store' })).json();
+      const history = await (await fetch('monitor/history.json', { cache: 'no-store' })).json();
       intervalMs = history.intervalMs || 1000;
       for (const s of history.snapshots) addPoint(s);
       const last = history.snapshots[history.snapshots.length - 1];

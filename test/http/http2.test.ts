@@ -134,7 +134,8 @@ describe('HTTP/2', { skip: opensslUnavailable, timeout: 60_000 }, () => {
     for (let i = 0; i < 10; i++) {
       const answer = await publish(`h2/${i}`, `for ${i}`);
       assert.equal(answer.status, 200);
-      ids.push(answer.body.trim());
+      assert.match(answer.body, /^\S+\n$/);
+      ids.push(answer.body.trimEnd());
     }
     await until(() => streams.every((s) => s.events.length === 1), 'one event on each stream');
     streams.forEach((s, i) => {

@@ -98,11 +98,12 @@ describe('publish and subscribe over HTTP', () => {
     const answer = await hub.post(body);
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.match(answer.body, /^\S+\n$/, 'the id and a newline');
     const [event] = await reader.take(1);
     assert.deepEqual(event, {
       type: 'update',
       data: 'line one\nline two\nline three\nend',
-      lastEventId: answer.body,
+      lastEventId: answer.body.trimEnd(),
     });
     await reader.until(() => reader.retries.includes(4500), 'the retry field');
     reader.close();

@@ -245,7 +245,7 @@ describe('the Fetch adapter', () => {
         }),
       );
       assert.equal(published.status, 200);
-      const id = await published.text();
+      const id = (await published.text()).trimEnd();
       text = decoder.decode((await reader.read()).value);
       assert.equal(text, `id: ${id}\ndata: hi\n\n`);
       await reader.cancel();

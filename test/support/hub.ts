@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { keyBytes, mintToken } from '../../src/auth/jwt.js';
@@ -60,7 +61,8 @@ export async function startHub(options: HubOptions = {}, port = 0): Promise<Test
     async publish(topic, data, extra = {}) {
       const answer = await post({ topic, data, ...extra });
       if (answer.status !== 200) throw new Error(`publish failed: ${answer.status} ${answer.body}`);
-      return answer.body;
+      assert.ok(answer.body.endsWith('\n'), 'the id ends with a newline');
+      return answer.body.slice(0, -1);
     },
     close: () => hub.close(),
   };

@@ -64,8 +64,9 @@ type TrackedSocket = Socket & { [BUSY]?: number };
 /**
  * An HTTPS server speaking HTTP/2 (ALPN h2) and HTTP/1.1 on the same port; the same handler serves
  * both (HTTP/2 through node:http2's compatibility API). Streams live as long as they like: no
- * inactivity timeout on connections or streams. The request timeouts of node:http apply to the
- * HTTP/1.1 side; TLS handshakes must finish within `headersTimeoutMs`.
+ * inactivity timeout on connections or streams. TLS handshakes must finish within
+ * `headersTimeoutMs`; node:http's header and request timeouts belong to its own server and do not
+ * run on this one's HTTP/1.1 connections.
  */
 export function createHttpsServer(
   handler: NodeHandler,

@@ -24,6 +24,16 @@ describe('herald serve', { timeout: 60_000 }, () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     await page.text();
+    // The seed article's stream, from the monitor's snapshots.
+    const stats = await fetch(`${hub.url}/stats`, { headers: { accept: 'text/event-stream' } });
+    assert.equal(stats.status, 200);
+    const reader = stats.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const deadline = Date.now() + 5000;
+    while (!/event: uptime\ndata: \d+\n/.test(text) && Date.now() < deadline)
+      text += (await reader.read()).value ?? '';
+    assert.match(text, /event: connections\ndata: [1-9]\d*\n/);
+    await reader.cancel();
     hub.proc.child.kill('SIGTERM');
     assert.equal((await hub.proc.exit()).code, 0);
   });

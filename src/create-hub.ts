@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { KeySpecError } from './auth/create-authorizer.js';
 import { hubKeys, type KeyOption } from './auth/hub-keys.js';
@@ -12,7 +13,14 @@ import { LongPolls } from './http/long-poll.js';
 import { createMetrics } from './http/metrics.js';
 import { type NodeHandler, nodeHandler } from './http/node-adapter.js';
 import { createRouter } from './http/router.js';
-import { createHttpServer, DEFAULT_SERVER_TIMEOUTS, listen, type ServerTimeouts } from './http/server.js';
+import {
+  createHttpServer,
+  createHttpsServer,
+  DEFAULT_SERVER_TIMEOUTS,
+  listen,
+  type ServerTimeouts,
+  type TlsFiles,
+} from './http/server.js';
 import { asset, clientBundleAssets, type StaticAsset } from './http/static-assets.js';
 import { TrustedProxies } from './http/trusted-proxies.js';
 import type { PublishInput } from './hub/event-rules.js';
@@ -114,6 +122,12 @@ export interface HubStats {
   readonly history: { readonly events: number; readonly bytes: number };
 }
 
+/** How `hub.listen` serves. */
+export interface ListenOptions {
+  /** HTTPS with HTTP/2 (and HTTP/1.1 for clients without it) on the same port. */
+  tls?: TlsFiles;
+}
+
 /** An embedded Herald hub. */
 export interface HeraldHub {
   /** Publishes an event; resolves with its id once the log has stored it. */
@@ -134,6 +148,16 @@ export interface HeraldHub {
   listen(port: number, host?: string): Promise<Server>;
   /** Resolves once key files are read; rejects with a KeySpecError saying which key failed and why. */
   ready(): Promise<void>;
+  /**
+   * With `tls` (a PEM certificate and key): an HTTPS server speaking HTTP/2 and HTTP/1.1 on one
+   * port, so a browser's six-connections-per-host limit no longer caps its streams.
+   */
+  listen(
+    port: number,
+    host: string | undefined,
+    options: ListenOptions & { tls: TlsFiles },
+  ): Promise<Http2SecureServer>;
+  listen(port: number, host?: string, options?: ListenOptions): Promise<Server | Http2SecureServer>;
   /** Figures of the hub now. */
   stats(): HubStats;
   /** Orders two event ids of this hub (negative, zero or positive). */
@@ -153,7 +177,7 @@ export interface HeraldHub {
 
 const DEFAULT_PAGE = `<!doctype html><meta charset="utf-8"><title>Herald</title>
 <h1>Herald</h1><p>A Server-Sent Events hub. Subscribe with <code>GET /events?topic=...</code>,
-publish with <code>POST /publish</code>. Health: <a href="/healthz">/healthz</a>, metrics: <a href="/metrics">/metrics</a>.</p>`;
+publish with <code>POST /publish</code>. Health: <a href="healthz">/healthz</a>, metrics: <a href="metrics">/metrics</a>.</p>`;
 
 export function createHub(options: HubOptions = {}): HeraldHub {
   const log =
@@ -229,11 +253,12 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     metrics: createMetrics(core, httpCounters),
     counters: httpCounters,
     polls,
+    streams: monitor?.streams,
   });
   const proxies = options.trustProxy === undefined ? undefined : new TrustedProxies(options.trustProxy);
   const handler = nodeHandler(router, httpCounters, logger, options.directWrites ?? true, proxies);
   const onClientError = clientErrorHandler(httpCounters, logger);
-  const servers: Server[] = [];
+  const servers: Array<{ server: Server | Http2SecureServer; closeIdle(): void }> = [];
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.serverTimeouts };
 
   return {
@@ -254,19 +279,26 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       history: core.historySize(),
     }),
     ready: () => ready,
-    async listen(port, host = '127.0.0.1') {
+    // One implementation behind the overloads above.
+    listen: (async (port: number, host = '127.0.0.1', options: ListenOptions = {}) => {
       await ready;
+      if (options.tls !== undefined) {
+        const secure = createHttpsServer(handler, options.tls, timeouts, onClientError);
+        await listen(secure.server, port, host);
+        servers.push({ server: secure.server, closeIdle: () => secure.closeIdleConnections() });
+        return secure.server;
+      }
       const server = createHttpServer(handler, timeouts, onClientError);
       await listen(server, port, host);
-      servers.push(server);
+      servers.push({ server, closeIdle: () => server.closeIdleConnections() });
       return server;
-    },
+    }) as HeraldHub['listen'],
     async close() {
       monitor?.stop();
       // Stop accepting; streams then drain (their last bytes and retry: out) before idle sockets go.
-      for (const server of servers) server.close();
+      for (const { server } of servers) server.close();
       await core.close();
-      for (const server of servers) server.closeIdleConnections();
+      for (const { closeIdle } of servers) closeIdle();
     },
   };
 }

@@ -14,13 +14,20 @@ export { parseKeySpec } from './auth/key-spec.js';
 export type { PinnedKey } from './auth/pinned-key.js';
 export type { ExpectedClaims } from './auth/reasons.js';
 export type { TicketOptions } from './auth/tickets.js';
-export { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions, type HubStats } from './create-hub.js';
+export {
+  createHub,
+  type HeraldHub,
+  HUB_DEFAULTS,
+  type HubOptions,
+  type HubStats,
+  type ListenOptions,
+} from './create-hub.js';
 export { DEFAULT_AUTH_COOKIE } from './http/cookies.js';
 export { CORS_ALLOWED_HEADERS, CorsConfigError } from './http/cors.js';
 export type { FetchHandler, FetchInfo } from './http/fetch-adapter.js';
 export type { HubLogger } from './http/http-counters.js';
-export type { NodeHandler } from './http/node-adapter.js';
-export type { ServerTimeouts } from './http/server.js';
+export type { NodeHandler, NodeRequest, NodeResponse } from './http/node-adapter.js';
+export type { ServerTimeouts, TlsFiles } from './http/server.js';
 export type { StaticAsset } from './http/static-assets.js';
 export { TrustedProxyError } from './http/trusted-proxies.js';
 export type { Authorizer, Credential, CredentialSource, Grant, IssuedTicket } from './hub/authorizer.js';

@@ -4,7 +4,9 @@
  * loopback.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { type AuthorizerSpec, KeySpecError } from '../auth/create-authorizer.js';
 import { keyBytes, mintToken } from '../auth/jwt.js';
@@ -12,11 +14,12 @@ import { parseKeySpec } from '../auth/key-spec.js';
 import { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions } from '../create-hub.js';
 import { DEFAULT_AUTH_COOKIE, isCookieName } from '../http/cookies.js';
 import { CorsConfigError, CorsPolicy } from '../http/cors.js';
+import type { TlsFiles } from '../http/server.js';
 import { TrustedProxies, TrustedProxyError } from '../http/trusted-proxies.js';
 import type { Limits } from '../hub/limits.js';
 import { CliError, usageError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './log.js';
-import { type Args, type CommandSpec, kebab, type OptionSpec } from './options.js';
+import { type Args, type CommandSpec, kebab, type OptionSpec, type Sourced } from './options.js';
 import { DEFAULT_URL } from './shared.js';
 
 const DEFAULT_PORT = 8080;
@@ -212,6 +215,21 @@ export const SERVE: CommandSpec = {
       }),
     ),
     {
+      name: 'tls-cert',
+      kind: 'value',
+      value: 'FILE',
+      env: ['HERALD_TLS_CERT'],
+      description:
+        'PEM certificate (chain): serve HTTPS with HTTP/2 and HTTP/1.1 on the one port; needs --tls-key',
+    },
+    {
+      name: 'tls-key',
+      kind: 'value',
+      value: 'FILE',
+      env: ['HERALD_TLS_KEY'],
+      description: 'PEM private key of --tls-cert',
+    },
+    {
       name: 'cors-origin',
       kind: 'value',
       value: 'ORIGIN',
@@ -251,6 +269,7 @@ export const SERVE: CommandSpec = {
   examples: [
     'herald serve',
     'herald serve --port 0 --log-level debug',
+    'herald serve --tls-cert cert.pem --tls-key key.pem   # HTTPS, HTTP/2',
     'HERALD_JWT_KEY=$(openssl rand -base64 32) herald serve --host 0.0.0.0 --cors-origin https://example.com',
     'herald serve --publisher-key pem:./publisher.pem --subscriber-key jwks:https://auth.example.com/jwks.json --no-query-token',
   ],
@@ -265,6 +284,30 @@ interface ServeConfig {
   generated: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   hub: HubOptions;
+  /** HTTPS with HTTP/2 when given. */
+  tls: TlsFiles | undefined;
+}
+
+/** --tls-cert and --tls-key: both or neither, each a readable file. */
+function readTls(args: Args): TlsFiles | undefined {
+  const cert = args.sourced('tls-cert');
+  const key = args.sourced('tls-key');
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    const [given, missing] = cert === undefined ? [key!.from, '--tls-cert'] : [cert.from, '--tls-key'];
+    throw usageError(`${given} needs ${missing} too (HTTPS takes a certificate and its private key)`);
+  }
+  const read = (file: Sourced): Buffer => {
+    try {
+      return readFileSync(file.text);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const why =
+        code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'no permission to read it' : String(code);
+      throw usageError(`${file.from} ${file.text}: ${why}`);
+    }
+  };
+  return { cert: read(cert), key: read(key) };
 }
 
 /** Is `host` a loopback address (reachable from this machine only)? */
@@ -332,7 +375,7 @@ function readConfig(args: Args): ServeConfig {
   }
   for (const t of TIMINGS)
     hub[t.field] = args.integer(t.name, { min: t.min, max: MAX_TIMER_MS }) ?? HUB_DEFAULTS[t.field];
-  return { port, host, jwtKey: key?.text, generated, logLevel: level.text, hub };
+  return { port, host, jwtKey: key?.text, generated, logLevel: level.text, hub, tls: readTls(args) };
 }
 
 /** `--publisher-key SPEC` / `--subscriber-key SPEC`, parsed; a bad spec is a usage error. */
@@ -399,9 +442,9 @@ function authOptions(args: Args): Partial<HubOptions> {
 }
 
 /** `http://127.0.0.1:8080/`; an unspecified address (0.0.0.0, ::) is shown as localhost. */
-function baseUrl(host: string, port: number): string {
+function baseUrl(host: string, port: number, secure: boolean): string {
   const shown = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host;
-  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}/`;
+  return `${secure ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${port}/`;
 }
 
 function listenError(error: unknown, port: number, host: string): CliError {
@@ -443,17 +486,20 @@ export async function serve(args: Args): Promise<void> {
     throw new CliError(error instanceof Error ? error.message : String(error));
   }
   // Handlers first: a signal that comes while starting up still stops the hub gracefully.
-  let server: Server | undefined;
+  let server: Server | Http2SecureServer | undefined;
   stopOnSignals(hub, () => server, log, config.hub.drainTimeoutMs ?? HUB_DEFAULTS.drainTimeoutMs);
   try {
-    server = await hub.listen(config.port, config.host);
+    server = await hub.listen(config.port, config.host, { tls: config.tls });
   } catch (error) {
     await hub.close();
     throw listenError(error, config.port, config.host);
   }
   const port = (server.address() as AddressInfo).port;
-  const url = baseUrl(config.host, port);
-  log.info({ url, host: config.host, port }, `herald listening on ${url} (open it for the monitor)`);
+  const url = baseUrl(config.host, port, config.tls !== undefined);
+  log.info(
+    { url, host: config.host, port, http2: config.tls !== undefined },
+    `herald listening on ${url}${config.tls === undefined ? '' : ' (HTTPS: HTTP/2 and HTTP/1.1)'} (open it for the monitor)`,
+  );
   if (generated && jwtKey !== undefined) {
     const token = await mintToken(keyBytes(jwtKey), { publish: ['**'] });
     log.warn(
@@ -475,7 +521,7 @@ export async function serve(args: Args): Promise<void> {
 /** SIGTERM/SIGINT: close every stream (jittered retry:), stop listening, exit 0; a second signal exits at once. */
 function stopOnSignals(
   hub: HeraldHub,
-  listening: () => Server | undefined,
+  listening: () => Server | Http2SecureServer | undefined,
   log: ReturnType<typeof createLogger>,
   drainTimeoutMs: number,
 ): void {

@@ -2,12 +2,7 @@
  * `herald subscribe <topic-or-url>...`: prints events as they arrive, through herald/client's
  * EventSource, which reconnects by itself and resumes with Last-Event-ID.
  */
-import {
-  EventSource,
-  type EventSourceErrorEvent,
-  type EventSourceOptions,
-  type FetchLike,
-} from '../client/index.js';
+import { EventSource, type EventSourceErrorEvent, type EventSourceOptions } from '../client/index.js';
 import { CliError, unreachable, usageError } from './errors.js';
 import type { Args, CommandSpec } from './options.js';
 import { DEFAULT_URL, httpUrl, hubUrl } from './shared.js';
@@ -120,19 +115,6 @@ export async function subscribe(args: Args): Promise<number> {
     if (!quiet) process.stderr.write(`herald subscribe: ${line}\n`);
   };
 
-  // Keep the hub's one-line reason of a refused request: the error event only carries the status.
-  let refusal = '';
-  const fetchKeepingReason: FetchLike = async (input, init) => {
-    const response = await fetch(input, init);
-    if (response.status === 200) return response;
-    refusal = ((await response.text().catch(() => '')).trim().split('\n')[0] ?? '').trim();
-    return new Response(null, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-  };
-
   return new Promise<number>((resolve, reject) => {
     let received = 0;
     let opened = 0;
@@ -143,13 +125,14 @@ export async function subscribe(args: Args): Promise<number> {
       resolve(code);
     };
     const onSignal = (): void => finish(0);
-    const options: EventSourceOptions = { fetch: fetchKeepingReason };
+    const options: EventSourceOptions = {};
     if (token !== undefined) options.headers = { authorization: `Bearer ${token}` };
     const lastEventId = args.string('last-event-id');
     if (lastEventId !== undefined) options.lastEventId = lastEventId;
 
     const source = new TappedEventSource(url, options, (event) => {
-      if (source.readyState === EventSource.CLOSED) return;
+      // The hub's resume-point bookkeeping is no event of the application's.
+      if (source.readyState === EventSource.CLOSED || event.type === 'herald-resume') return;
       process.stdout.write(formatEvent(event, json));
       received++;
       if (count !== undefined && received >= count) finish(0);
@@ -160,8 +143,9 @@ export async function subscribe(args: Args): Promise<number> {
       else say(`reconnected, resuming after ${source.lastEventId || 'the start'}`);
     });
     source.addEventListener('error', (event: EventSourceErrorEvent) => {
+      // The error event carries the hub's one-line reason of a refused request.
       if (event.reconnectDelay === undefined) {
-        const reason = refusal || event.message;
+        const reason = event.reason ?? event.message;
         const hint = refusalHint(event.status, reason);
         source.close();
         process.off('SIGINT', onSignal);
@@ -179,7 +163,7 @@ export async function subscribe(args: Args): Promise<number> {
         event.error !== undefined
           ? unreachable(event.error, url).message
           : event.status !== undefined
-            ? `HTTP ${event.status}${refusal ? `: ${refusal}` : ''}`
+            ? event.message
             : event.message.replace('server', 'hub');
       say(`${why}; reconnecting in ${Math.round(event.reconnectDelay)} ms`);
     });

@@ -67,18 +67,30 @@ export interface EventSourceOptions {
 
 /** The `error` event: a plain `Event` named `error`, with details a native EventSource does not give. */
 export class EventSourceErrorEvent extends Event {
-  /** Why the connection failed or dropped, in words. */
+  /** Why the connection failed or dropped, in words (`HTTP 401: <the server's reason>`). */
   readonly message: string;
   /** The HTTP status of the answer, when there was one. */
   readonly status: number | undefined;
+  /**
+   * The server's one-line reason for a non-200 answer: the first line of a `text/plain` body (read
+   * up to 1 KiB, for at most a second), as Herald's refusals carry it. Undefined when there is none.
+   */
+  readonly reason: string | undefined;
   /** The underlying error (network failure, a throwing `headers` function), when there was one. */
   readonly error: unknown;
   /** Milliseconds until the next attempt, or `undefined` when the source is now CLOSED. */
   readonly reconnectDelay: number | undefined;
-  constructor(init: { message: string; status?: number; error?: unknown; reconnectDelay?: number }) {
+  constructor(init: {
+    message: string;
+    status?: number;
+    reason?: string;
+    error?: unknown;
+    reconnectDelay?: number;
+  }) {
     super('error');
     this.message = init.message;
     this.status = init.status;
+    this.reason = init.reason;
     this.error = init.error;
     this.reconnectDelay = init.reconnectDelay;
   }
@@ -377,17 +389,20 @@ export class EventSource extends EventTarget {
 
     const { status } = response;
     if (status !== 200) {
-      void response.body?.cancel().catch(() => {});
+      const reason = status === 204 ? undefined : await readReason(response);
+      if (signal.aborted) return;
+      const detail = {
+        message: `HTTP ${status}${reason === undefined ? '' : `: ${reason}`}`,
+        status,
+        reason,
+      };
       if (status >= 500 && status <= 599 && this.#options.reconnectOnServerError !== false) {
-        this.#reestablish(
-          { message: `HTTP ${status}`, status },
-          retryAfter(response.headers.get('retry-after'), Date.now()),
-        );
+        this.#reestablish(detail, retryAfter(response.headers.get('retry-after'), Date.now()));
+      } else if (status === 204) {
+        void response.body?.cancel().catch(() => {});
+        this.#fail({ message: 'HTTP 204: the server asked not to reconnect', status });
       } else {
-        this.#fail({
-          message: status === 204 ? 'HTTP 204: the server asked not to reconnect' : `HTTP ${status}`,
-          status,
-        });
+        this.#fail(detail);
       }
       return;
     }
@@ -462,7 +477,10 @@ export class EventSource extends EventTarget {
   }
 
   /** Reestablish the connection: CONNECTING, an error event, then a new attempt after the delay. */
-  #reestablish(detail: { message: string; status?: number; error?: unknown }, floor = 0): void {
+  #reestablish(
+    detail: { message: string; status?: number; reason?: string; error?: unknown },
+    floor = 0,
+  ): void {
     if (this.#readyState === CLOSED) return;
     this.#controller = undefined;
     this.#readyState = CONNECTING;
@@ -478,12 +496,61 @@ export class EventSource extends EventTarget {
   }
 
   /** Fail the connection: CLOSED, an error event, and no reconnect. */
-  #fail(detail: { message: string; status?: number; error?: unknown }): void {
+  #fail(detail: { message: string; status?: number; reason?: string; error?: unknown }): void {
     if (this.#readyState === CLOSED) return;
     this.#controller = undefined;
     this.#readyState = CLOSED;
     this.dispatchEvent(new EventSourceErrorEvent(detail));
   }
+}
+
+const REASON_BYTES = 1024;
+const REASON_CHARS = 400;
+const REASON_MS = 1000;
+
+/**
+ * The first line of a refusal's `text/plain` body: at most 1 KiB read, for at most a second (a body
+ * that never ends cannot hold the error back), then the body is cancelled. Other bodies (an HTML
+ * error page) are not read.
+ */
+async function readReason(response: Response): Promise<string | undefined> {
+  const body = response.body;
+  if (body === null) return undefined;
+  if (essence(response.headers.get('content-type')) !== 'text/plain') {
+    void body.cancel().catch(() => {});
+    return undefined;
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof globalThis.setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = globalThis.setTimeout(() => resolve('timeout'), REASON_MS);
+  });
+  try {
+    while (size < REASON_BYTES) {
+      const next = await Promise.race([reader.read(), timeout]);
+      if (next === 'timeout' || next.done) break;
+      chunks.push(next.value);
+      size += next.value.byteLength;
+    }
+  } catch {
+    // The body broke off: what arrived is the reason, if anything.
+  } finally {
+    globalThis.clearTimeout(timer);
+    void reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(Math.min(size, REASON_BYTES));
+  let at = 0;
+  for (const chunk of chunks) {
+    if (at >= bytes.length) break;
+    const part = chunk.subarray(0, bytes.length - at);
+    bytes.set(part, at);
+    at += part.length;
+  }
+  const line = (new TextDecoder().decode(bytes).split(/\r\n|\r|\n/)[0] ?? '').trim();
+  if (line === '') return undefined;
+  return line.length > REASON_CHARS ? `${line.slice(0, REASON_CHARS)}…` : line;
 }
 
 function originOf(url: string): string {

@@ -10,6 +10,11 @@ export interface HttpRequest {
   readonly client: string;
   /** Reads the whole body; rejects with a 413 HeraldError past `limit` bytes. */
   body(limit: number): Promise<Buffer>;
+  /**
+   * The path as the client sent it, when an app mounted the hub under a prefix and handed it the
+   * rest (Express's `req.originalUrl`: `/realtime/events` while `url` says `/events`).
+   */
+  readonly originalPath?: string;
 }
 
 export type Headers = Record<string, string>;

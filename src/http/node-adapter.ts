@@ -1,11 +1,26 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Http2ServerRequest, constants as http2 } from 'node:http2';
 import type { HttpRequest } from './exchange.js';
 import type { HttpCounters, HubLogger } from './http-counters.js';
 import { readLimited } from './read-body.js';
-import { ResponseSink } from './response-sink.js';
+import { type NodeRequest, type NodeResponse, ResponseSink } from './response-sink.js';
+
+export type { NodeRequest, NodeResponse } from './response-sink.js';
+
 import type { Router } from './router.js';
 import { canWriteDirectly, SocketSink } from './socket-sink.js';
 import type { TrustedProxies } from './trusted-proxies.js';
+
+function isHttp2(req: NodeRequest): req is Http2ServerRequest {
+  return req.httpVersionMajor === 2;
+}
+
+/** Express and Connect keep the URL the client sent in `originalUrl` when they strip a mount path. */
+function originalPath(req: NodeRequest): string | undefined {
+  const original = (req as { originalUrl?: unknown }).originalUrl;
+  if (typeof original !== 'string' || original === req.url || !original.startsWith('/')) return undefined;
+  const query = original.indexOf('?');
+  return query === -1 ? original : original.slice(0, query);
+}
 
 /**
  * Client addresses, interned: a socket's remoteAddress is a fresh string on every read, and a
@@ -23,7 +38,7 @@ function internAddress(address: string | undefined): string {
 }
 
 /** A request header as one string (several joined with ", "), or null. */
-function headerOf(req: IncomingMessage, name: string): string | null {
+function headerOf(req: NodeRequest, name: string): string | null {
   const value = req.headers[name];
   if (value === undefined) return null;
   return Array.isArray(value) ? value.join(', ') : value;
@@ -33,7 +48,7 @@ function headerOf(req: IncomingMessage, name: string): string | null {
  * The client's address: the socket's peer, or, when the peer is a trusted proxy, the address its
  * `Forwarded` / `X-Forwarded-For` header names (see TrustedProxies).
  */
-function clientOf(req: IncomingMessage, proxies: TrustedProxies | undefined): string {
+function clientOf(req: NodeRequest, proxies: TrustedProxies | undefined): string {
   const peer = req.socket.remoteAddress;
   if (proxies === undefined || peer === undefined) return internAddress(peer);
   return internAddress(
@@ -44,8 +59,9 @@ function clientOf(req: IncomingMessage, proxies: TrustedProxies | undefined): st
   );
 }
 
-function toHttpRequest(req: IncomingMessage, proxies: TrustedProxies | undefined): HttpRequest {
+function toHttpRequest(req: NodeRequest, proxies: TrustedProxies | undefined): HttpRequest {
   return {
+    originalPath: originalPath(req),
     method: req.method ?? 'GET',
     // Only the path and query matter; the host part is a placeholder.
     url: new URL(req.url?.startsWith('/') ? req.url : '/', 'http://herald.invalid'),
@@ -56,23 +72,41 @@ function toHttpRequest(req: IncomingMessage, proxies: TrustedProxies | undefined
 }
 
 /** Does the request still have body bytes on the wire that nobody read? */
-function hasUnreadBody(req: IncomingMessage): boolean {
+function hasUnreadBody(req: NodeRequest): boolean {
+  if (isHttp2(req)) return !req.stream.endAfterHeaders && !req.readableEnded && !req.stream.destroyed;
   if (req.complete) return false;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Did the client go away mid-request (an aborted upload)? Not a hub error. */
-function clientWentAway(req: IncomingMessage, error: unknown): boolean {
+function clientWentAway(req: NodeRequest, error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return req.destroyed || code === 'ECONNRESET' || (error as Error).message === 'aborted';
 }
 
-export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+export type NodeHandler = (req: NodeRequest, res: NodeResponse) => void;
 
 /**
- * The HTTP API as a node:http request listener (also usable as Express middleware); `proxies`:
- * whose forwarding headers name the client.
+ * Refused before its body was read: over HTTP/1.1 the connection is closed rather than read (and
+ * discarded) to the end of an endless body; over HTTP/2 only the request's stream is, once the
+ * answer is out (RST_STREAM with NO_ERROR, as RFC 9113 8.1 allows), and the connection stays.
+ */
+function closeUnread(req: NodeRequest, res: NodeResponse, headers: Record<string, string>): void {
+  if (!isHttp2(req)) {
+    headers.connection = 'close';
+    return;
+  }
+  const stream = req.stream;
+  res.once('finish', () => {
+    if (!stream.destroyed) stream.close(http2.NGHTTP2_NO_ERROR);
+  });
+}
+
+/**
+ * The HTTP API as a request listener for node:http and node:http2 servers (HTTP/2 through its
+ * compatibility API, HTTP/1.1 on the same port with `allowHTTP1`); also usable as Express
+ * middleware. `proxies`: whose forwarding headers name the client.
  */
 export function nodeHandler(
   router: Router,
@@ -91,17 +125,20 @@ export function nodeHandler(
           };
           // Refused before its body was read: close rather than read (and discard) an endless body.
           if (hasUnreadBody(req)) {
-            headers.connection = 'close';
+            closeUnread(req, res, headers);
             counters.closedUnread++;
           }
           res.writeHead(reply.status, headers);
-          res.end(req.method === 'HEAD' ? undefined : reply.body);
+          if (req.method === 'HEAD') res.end();
+          else res.end(reply.body);
           return;
         }
         res.writeHead(200, reply.headers);
-        res.flushHeaders();
-        if (res.destroyed) return;
-        const direct = directWrites && canWriteDirectly(res);
+        // Over HTTP/2 writeHead has sent the headers already.
+        if (!('stream' in res)) res.flushHeaders();
+        if ('stream' in res ? res.stream.destroyed : res.destroyed) return;
+        // HTTP/1.1 streams write ready-framed chunks straight to the socket once the head is out.
+        const direct = directWrites && !('stream' in res) && canWriteDirectly(res);
         const gone = reply.start(direct ? new SocketSink(res) : new ResponseSink(res));
         res.once('close', gone);
       },
@@ -114,10 +151,9 @@ export function nodeHandler(
         }
         logger.error({ err: error }, 'unexpected error');
         if (!res.headersSent) {
-          res.writeHead(500, {
-            'content-type': 'text/plain; charset=utf-8',
-            ...(hasUnreadBody(req) ? { connection: 'close' } : {}),
-          });
+          const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+          if (hasUnreadBody(req)) closeUnread(req, res, headers);
+          res.writeHead(500, headers);
         }
         res.end('internal error; see the hub log\n');
       },

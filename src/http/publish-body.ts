@@ -8,14 +8,31 @@ function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Refuses (415, with the reason) a body `parsePublishBody` cannot read, before it is read. */
-export function checkPublishMediaType(contentType: string | null): void {
+const JSON_HINT = `the body looks like JSON: send Content-Type: ${MEDIA_JSON}`;
+
+/** Does a body start like a JSON object or array (what a publisher meant as JSON)? */
+function looksLikeJson(body: Buffer): boolean {
+  const text = body.toString('utf8', 0, Math.min(body.length, 64)).trimStart();
+  return text.startsWith('{') || text.startsWith('[');
+}
+
+/** Is it worth reading a refused body to say why (no Content-Type, or text/plain: often JSON)? */
+export function mayHintMediaType(contentType: string | null): boolean {
+  const type = mediaType(contentType);
+  return type === '' || type === 'text/plain';
+}
+
+/**
+ * Refuses (415, with the reason) a body `parsePublishBody` cannot read, before it is read; with the
+ * body (read for `mayHintMediaType` types), a JSON body gets the hint to send its Content-Type.
+ */
+export function checkPublishMediaType(contentType: string | null, body?: Buffer): void {
   const type = mediaType(contentType);
   if (type !== MEDIA_FORM && type !== MEDIA_JSON) {
-    throw new HeraldError(
-      'unsupported-media',
-      `unsupported Content-Type ${quote(type)}: use ${MEDIA_FORM} or ${MEDIA_JSON}`,
-    );
+    const given = type === '' ? 'no Content-Type' : `unsupported Content-Type ${quote(type)}`;
+    if (body !== undefined && looksLikeJson(body))
+      throw new HeraldError('unsupported-media', `${given}; ${JSON_HINT}`);
+    throw new HeraldError('unsupported-media', `${given}: use ${MEDIA_FORM} or ${MEDIA_JSON}`);
   }
 }
 
@@ -45,6 +62,10 @@ function optionalString(value: unknown, field: string): string | undefined {
 
 function parseForm(body: Buffer): PublishInput {
   const form = new URLSearchParams(body.toString('utf8'));
+  // `curl -d '{"topic": ...}'` sends JSON as a form: say so rather than "at least one topic".
+  if (!form.has('topic') && looksLikeJson(body)) {
+    throw new HeraldError('invalid', `the form body has no topic field; ${JSON_HINT} (curl -d sends a form)`);
+  }
   return {
     topics: form.getAll('topic'),
     data: form.get('data') ?? '',

@@ -2,18 +2,20 @@ import type { Hub } from '../hub/hub.js';
 import { HeraldError } from '../hub/refusal.js';
 import { publisherCredential } from './credentials.js';
 import { type HttpReply, type HttpRequest, plain } from './exchange.js';
-import { checkPublishMediaType, parsePublishBody } from './publish-body.js';
+import { checkPublishMediaType, mayHintMediaType, parsePublishBody } from './publish-body.js';
 
 /**
  * POST /publish: the hub admits the publisher (credential, rate) before a byte of the body is
  * read; then the body is read within its bound, parsed, and published under the publisher's grant.
- * Answers 200 with the new id as text/plain.
+ * Answers 200 with the new id and a newline as text/plain.
  */
 export async function publishRoute(hub: Hub, request: HttpRequest): Promise<HttpReply> {
   const grant = await hub.admitPublisher(publisherCredential(request), request.client);
   const contentType = request.header('content-type');
-  checkPublishMediaType(contentType);
   const limit = hub.limits.maxPublishBodyBytes;
+  // An admitted publisher's body without a usable type is read (within its bound) to hint at JSON.
+  if (mayHintMediaType(contentType)) checkPublishMediaType(contentType, await request.body(limit));
+  checkPublishMediaType(contentType);
   const length = Number(request.header('content-length') ?? '0');
   if (length > limit)
     throw new HeraldError(
@@ -22,5 +24,6 @@ export async function publishRoute(hub: Hub, request: HttpRequest): Promise<Http
     );
   const input = parsePublishBody(contentType, await request.body(limit));
   const { id } = await hub.publishAs(grant, input);
-  return plain(200, id);
+  // Ends in a newline like every plain-text answer, so curl users see it cleanly.
+  return plain(200, `${id}\n`);
 }

@@ -20,12 +20,26 @@ export interface RouterOptions {
   metrics: Registry;
   counters: HttpCounters;
   polls: LongPolls;
+  /** Streams at fixed paths and their topic selectors (the monitor's `GET /stats`). */
+  streams?: ReadonlyMap<string, readonly string[]>;
 }
 
 export type Router = (request: HttpRequest) => Promise<HttpReply>;
 
 function methodNotAllowed(allow: string): HttpReply {
   return refuse(405, `method not allowed here; use ${allow}`, { allow });
+}
+
+/** `/realtime` for a hub mounted at `/realtime`: its pages' relative URLs need `/realtime/`. */
+function isMountWithoutSlash(request: HttpRequest): boolean {
+  const original = request.originalPath;
+  return original !== undefined && original !== '' && !original.endsWith('/');
+}
+
+/** To the same path with a slash, relative (`realtime/`), whatever the app's own prefix. */
+function slashRedirect(request: HttpRequest): HttpReply {
+  const last = request.originalPath!.slice(request.originalPath!.lastIndexOf('/') + 1);
+  return plain(302, '', { location: `${last}/${request.url.search}` });
 }
 
 /** The whole HTTP API as one function from request to reply, shared by every adapter. */
@@ -57,9 +71,15 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
         if (method !== 'GET') return methodNotAllowed('GET');
         return plain(200, await options.metrics.metrics(), { 'content-type': options.metrics.contentType });
     }
+    const fixed = options.streams?.get(path);
+    if (fixed !== undefined)
+      return method === 'GET'
+        ? subscribeRoute(hub, options.polls, request, options.credentials, fixed)
+        : methodNotAllowed('GET');
     const asset = options.assets.get(path);
     if (asset !== undefined) {
       if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
+      if (path === '/' && isMountWithoutSlash(request)) return slashRedirect(request);
       if (asset.figures) await hub.admitMonitorViewer(monitorCredential(request, options.credentials));
       return plain(200, asset.body, {
         'content-type': asset.contentType,

@@ -1,6 +1,10 @@
+import type { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { NodeHandler } from './node-adapter.js';
+import type { TLSSocket } from 'node:tls';
+import type { NodeHandler, NodeRequest, NodeResponse } from './node-adapter.js';
 
 export interface ServerTimeouts {
   /** A client must finish sending its request headers within this (ms); slow-loris guard. */
@@ -38,8 +42,93 @@ export function createHttpServer(
   return server;
 }
 
+/** A certificate and its private key, PEM. */
+export interface TlsFiles {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+/** An HTTPS server for HTTP/2 and HTTP/1.1 on one port, and how to close its idle connections. */
+export interface SecureServer {
+  readonly server: Http2SecureServer;
+  /**
+   * Ends what no longer carries a request: every HTTP/2 connection gets a GOAWAY (its open streams
+   * finish first), HTTP/1.1 connections are closed once they have no answer in flight.
+   */
+  closeIdleConnections(): void;
+}
+
+const BUSY = Symbol('herald.requestsInFlight');
+type TrackedSocket = Socket & { [BUSY]?: number };
+
+/**
+ * An HTTPS server speaking HTTP/2 (ALPN h2) and HTTP/1.1 on the same port; the same handler serves
+ * both (HTTP/2 through node:http2's compatibility API). Streams live as long as they like: no
+ * inactivity timeout on connections or streams. TLS handshakes must finish within
+ * `headersTimeoutMs`; node:http's header and request timeouts belong to its own server and do not
+ * run on this one's HTTP/1.1 connections.
+ */
+export function createHttpsServer(
+  handler: NodeHandler,
+  tls: TlsFiles,
+  timeouts: ServerTimeouts,
+  onClientError: (error: Error, socket: Duplex) => void,
+): SecureServer {
+  const sessions = new Set<Http2Session>();
+  const http1 = new Set<TrackedSocket>();
+  let closing = false;
+  const server = createSecureServer(
+    {
+      cert: tls.cert,
+      key: tls.key,
+      allowHTTP1: true,
+      handshakeTimeout: timeouts.headersTimeoutMs,
+    },
+    (req: NodeRequest, res: NodeResponse) => {
+      if (req.httpVersionMajor === 1) {
+        // HTTP/1.1 keep-alive connections: counted busy while an answer is in flight.
+        const socket = req.socket as TrackedSocket;
+        socket[BUSY] = (socket[BUSY] ?? 0) + 1;
+        let done = false;
+        const finished = (): void => {
+          if (done) return;
+          done = true;
+          socket[BUSY] = (socket[BUSY] ?? 1) - 1;
+          if (closing && socket[BUSY] === 0) socket.end();
+        };
+        res.once('finish', finished);
+        res.once('close', finished);
+      }
+      handler(req, res);
+    },
+  );
+  server.setTimeout(0);
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.setTimeout(0);
+    session.once('close', () => sessions.delete(session));
+    if (closing) session.close();
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol === 'h2') return;
+    http1.add(socket);
+    socket.once('close', () => http1.delete(socket));
+  });
+  // A broken HTTP/1.1 request on this port gets the same answer as on a plain one.
+  (server as EventEmitter).on('clientError', onClientError);
+  server.on('sessionError', () => {});
+  return {
+    server,
+    closeIdleConnections() {
+      closing = true;
+      for (const session of sessions) session.close();
+      for (const socket of http1) if ((socket[BUSY] ?? 0) === 0) socket.end();
+    },
+  };
+}
+
 /** Listens and resolves once bound; rejects with the listen error (e.g. EADDRINUSE). */
-export function listen(server: Server, port: number, host: string): Promise<void> {
+export function listen(server: Server | Http2SecureServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once('error', onError);

@@ -19,23 +19,30 @@ function wantsPoll(request: HttpRequest): boolean {
   );
 }
 
-/** A browser tab navigating to /events asks for HTML first; send it to the monitor instead. */
+/**
+ * A browser tab navigating to /events asks for HTML first; send it to the monitor instead, by a
+ * relative redirect (`./`), so that a hub mounted under a prefix sends it to its own monitor.
+ */
 function isNavigation(request: HttpRequest): boolean {
   const accept = request.header('accept') ?? '';
   return accept.includes('text/html') && !accept.includes('text/event-stream');
 }
 
-/** GET /events: the hub admits (or sheds); this opens the stream or the long-poll answer. */
+/**
+ * GET /events: the hub admits (or sheds); this opens the stream or the long-poll answer. A fixed
+ * stream (`GET /stats`) passes its own `selectors` instead of the query's topics.
+ */
 export async function subscribeRoute(
   hub: Hub,
   polls: LongPolls,
   request: HttpRequest,
   credentials: CredentialOptions,
+  selectors: readonly string[] = request.url.searchParams.getAll('topic'),
 ): Promise<HttpReply> {
-  if (isNavigation(request)) return plain(302, '', { location: '/' });
+  if (isNavigation(request)) return plain(302, '', { location: './' });
   const poll = wantsPoll(request);
   const admission: Admission = await hub.admitSubscriber({
-    selectors: request.url.searchParams.getAll('topic'),
+    selectors: [...selectors],
     credential: subscriberCredential(request, credentials),
     lastEventId: request.header('last-event-id') ?? request.url.searchParams.get('lastEventId'),
     client: request.client,

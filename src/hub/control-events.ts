@@ -7,9 +7,23 @@ export function retryBlock(retryMs: number): Buffer {
   return Buffer.from(`retry: ${retryMs}\n\n`);
 }
 
-/** An id-only block: moves the client's resume point without an event (ids come from the log: no CR/LF). */
-export function resumeBlock(id: string, retryMs?: number): Buffer {
-  return Buffer.from(`${retryMs === undefined ? '' : `retry: ${retryMs}\n`}id: ${id}\n\n`);
+/** The reserved type of the event that carries a resume point and nothing else. */
+export const RESUME_TYPE = 'herald-resume';
+
+/**
+ * Moves the client's resume point to `id` (and sets its `retry:`) without an application event: an
+ * event of the reserved type `herald-resume` with data `{"lastEventId": id}`. An id-only block would
+ * do by the spec, but some clients take an id only from a dispatched event (event-source-polyfill,
+ * the eventsource package before v5); a named event reaches no `onmessage`, only listeners of its
+ * own type, in every client. Ids come from the log: no CR, LF or NUL.
+ */
+export function resumeEvent(id: string, retryMs?: number): Buffer {
+  return encodeEventBytes({
+    type: RESUME_TYPE,
+    id,
+    retry: retryMs,
+    data: JSON.stringify({ lastEventId: id }),
+  });
 }
 
 /** Events may be missing before the replay that follows. */

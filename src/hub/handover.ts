@@ -1,5 +1,5 @@
 import type { EventLog, StoredEvent } from '../log/event-log.js';
-import { gapEvent, resumeBlock, retryBlock } from './control-events.js';
+import { gapEvent, resumeEvent, retryBlock } from './control-events.js';
 import type { Delivery } from './delivery.js';
 import type { Session } from './session.js';
 import { anySelectorMatches } from './topic-selector.js';
@@ -24,10 +24,10 @@ export class Handover {
   async start(session: Session, lastEventId: string | undefined): Promise<void> {
     let cursor: string;
     if (lastEventId === undefined) {
-      // A fresh subscriber's resume point is now: `id:` with no data sets it without an event.
+      // A fresh subscriber's resume point is now, set by a herald-resume event (no onmessage).
       cursor = await this.log.head();
       if (session.closed) return;
-      session.enqueue(resumeBlock(cursor, this.retryMs), false);
+      session.enqueue(resumeEvent(cursor, this.retryMs), false);
     } else {
       session.enqueue(retryBlock(this.retryMs), false);
       cursor = await this.#replay(session, lastEventId);
@@ -70,8 +70,8 @@ export class Handover {
       if (session.sink.buffered() > 0) await session.sink.drained();
       if (session.closed) return cursor;
     }
-    // Move the client's resume point past events it may not see, and past a gap.
-    if (lastSent !== cursor) session.enqueue(resumeBlock(cursor), false);
+    // Move the client's resume point past events it may not see, and past a gap (unless it is there).
+    if (lastSent !== cursor && cursor !== lastEventId) session.enqueue(resumeEvent(cursor), false);
     return cursor;
   }
 }

@@ -1,6 +1,6 @@
 import { type EventLog, LogUnavailableError, type NewEvent, type StoredEvent } from '../log/event-log.js';
 import type { Authorizer, Credential, Grant, IssuedTicket, Tickets } from './authorizer.js';
-import { gapEvent, reauthEvent, resumeBlock, retryBlock } from './control-events.js';
+import { gapEvent, reauthEvent, resumeEvent, retryBlock } from './control-events.js';
 import { type HubCounters, newCounters } from './counters.js';
 import { Delivery } from './delivery.js';
 import { type PublishInput, toNewEvent } from './event-rules.js';
@@ -21,7 +21,7 @@ import {
   type SubscribeRequest,
 } from './subscriber-admission.js';
 import { TicketAdmission } from './ticket-admission.js';
-import { isSystemTopic } from './topic-selector.js';
+import { isSystemTopic, parseTopic } from './topic-selector.js';
 import { WireCache } from './wire-cache.js';
 
 export interface HubCoreOptions {
@@ -124,6 +124,15 @@ export class Hub {
     return this.#sessions.publicCounts();
   }
 
+  /** Does any open stream (anonymous or not) subscribe to a selector matching `topic`? */
+  hasSubscribers(topic: string): boolean {
+    let found = false;
+    this.#sessions.index.forEachMatch(parseTopic(topic), () => {
+      found = true;
+    });
+    return found;
+  }
+
   /** Retained history, for stats. */
   historySize(): { events: number; bytes: number } {
     return this.#log.size();
@@ -195,7 +204,7 @@ export class Hub {
     for (const session of this.#sessions) {
       if (session.state !== 'live') continue;
       session.enqueue(gapEvent(lastId, STORE_GAP_REASON), false);
-      session.enqueue(resumeBlock(head), false);
+      session.enqueue(resumeEvent(head), false);
       this.#delivery.markDirty(session);
     }
   }

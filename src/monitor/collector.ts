@@ -1,6 +1,7 @@
 import type { HttpCounters } from '../http/http-counters.js';
 import type { Hub } from '../hub/hub.js';
 import { HistoryRing } from './history-ring.js';
+import { NAMED_STATS_TOPIC, publishNamedStats } from './named-stats.js';
 import { ProcessTop } from './process-top.js';
 import { type RatedCounters, RateMeter } from './rates.js';
 import type { StatsSnapshot, SystemSample } from './snapshot.js';
@@ -13,7 +14,11 @@ import {
 } from './thresholds.js';
 
 /** The system topics the collector publishes to. */
-export const SYS_TOPICS = { stats: '$SYS/stats', warnings: '$SYS/warnings' } as const;
+export const SYS_TOPICS = {
+  stats: '$SYS/stats',
+  named: NAMED_STATS_TOPIC,
+  warnings: '$SYS/warnings',
+} as const;
 
 export interface CollectorOptions {
   /** Time between ticks (ms). 0: no timer, the owner calls `tick()`. */
@@ -124,6 +129,7 @@ export class Collector {
         type: 'stats',
         data: JSON.stringify(snapshot),
       });
+      await publishNamedStats(this.#hub, snapshot);
       this.#snapshots.push(snapshot);
       for (const event of events) {
         this.#warnings.push(event);

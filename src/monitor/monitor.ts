@@ -2,6 +2,7 @@ import type { HttpCounters } from '../http/http-counters.js';
 import type { StaticAsset } from '../http/static-assets.js';
 import type { Hub } from '../hub/hub.js';
 import { Collector, type CollectorOptions } from './collector.js';
+import { NAMED_STATS_TOPIC } from './named-stats.js';
 import { monitorPageAssets } from './page-assets.js';
 
 /** `createHub({ monitor })`: the stats collector and the page at `/`. Every field has a default. */
@@ -20,6 +21,8 @@ export interface Monitor {
   readonly collector: Collector;
   /** Files for the hub to serve: the page at `/`, its scripts, uPlot and /monitor/history.json. */
   readonly assets: ReadonlyMap<string, StaticAsset>;
+  /** Streams at fixed paths: `GET /stats`, the snapshots as named events (`connections`, `requests`, `uptime`, ...). */
+  readonly streams: ReadonlyMap<string, readonly string[]>;
   stop(): void;
 }
 
@@ -29,5 +32,6 @@ export function createMonitor(hub: Hub, http: HttpCounters, options: MonitorOpti
   const collector = new Collector(hub, http, collectorOptions);
   const assets = page ? monitorPageAssets(collector) : new Map<string, StaticAsset>();
   collector.start();
-  return { collector, assets, stop: () => collector.stop() };
+  const streams = new Map([['/stats', [NAMED_STATS_TOPIC]]]);
+  return { collector, assets, streams, stop: () => collector.stop() };
 }

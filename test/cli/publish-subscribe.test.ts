@@ -40,8 +40,8 @@ describe('herald serve without a key, publish and subscribe', { timeout: 30_000 
       'hello, world',
     ]);
     assert.equal(pub.code, 0, pub.stderr);
-    const id = pub.stdout.trim();
-    assert.match(id, /^\S+$/);
+    assert.match(pub.stdout, /^\S+\n$/, 'the id on a line of its own, once');
+    const id = pub.stdout.trimEnd();
     assert.equal((await sub.exit()).code, 0, sub.stderr);
     assert.deepEqual(sub.jsonLines(), [{ type: 'message', id, data: 'hello, world' }]);
   });

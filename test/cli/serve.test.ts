@@ -11,7 +11,7 @@ const KEY = 'k'.repeat(40);
 
 after(stopAll);
 
-describe('herald serve', { timeout: 30_000 }, () => {
+describe('herald serve', { timeout: 60_000 }, () => {
   it('listens on the port 0 picked, says where, and serves /healthz and the monitor page', async () => {
     const hub = await startHub();
     const started = hub.proc.jsonLines()[0]!;
@@ -24,6 +24,16 @@ describe('herald serve', { timeout: 30_000 }, () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     await page.text();
+    // The seed article's stream, from the monitor's snapshots.
+    const stats = await fetch(`${hub.url}/stats`, { headers: { accept: 'text/event-stream' } });
+    assert.equal(stats.status, 200);
+    const reader = stats.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const deadline = Date.now() + 5000;
+    while (!/event: uptime\ndata: \d+\n/.test(text) && Date.now() < deadline)
+      text += (await reader.read()).value ?? '';
+    assert.match(text, /event: connections\ndata: [1-9]\d*\n/);
+    await reader.cancel();
     hub.proc.child.kill('SIGTERM');
     assert.equal((await hub.proc.exit()).code, 0);
   });
@@ -190,6 +200,13 @@ describe('herald serve', { timeout: 30_000 }, () => {
       /unknown option --max-conn \(a value that starts with "-"/,
     ],
     ['a missing value', ['--port'], {}, /--port needs a value/],
+    ['a certificate without its key', ['--tls-cert', 'cert.pem'], {}, /--tls-cert needs --tls-key too/],
+    [
+      'a certificate file that is not there',
+      ['--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'],
+      {},
+      /--tls-cert \/nonexistent\/cert\.pem: no such file/,
+    ],
     ['an argument', ['extra'], {}, /takes no arguments/],
   ];
   for (const [what, args, env, reason] of bad) {

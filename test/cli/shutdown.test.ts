@@ -41,7 +41,7 @@ describe('herald serve: graceful shutdown', { timeout: 30_000 }, () => {
 
     // A raw HTTP subscriber, to see the bytes, and `herald subscribe`, which reconnects by itself.
     const raw = await rawStream(`${first.url}/events?topic=demo/x`);
-    await until(() => /id: .*\n\n/.test(raw.text()), 'the first bytes of the raw stream');
+    await until(() => /^event: herald-resume\n.*\n\n/s.test(raw.text()), 'the first bytes of the raw stream');
     const sub = new Proc(['subscribe', '--json', '--count', '2', '--url', first.url, 'demo/**']);
     await sub.waitFor('stderr', /subscribed to /);
     const published = await herald([

@@ -197,6 +197,55 @@ describe('herald/client connection rules', () => {
     });
   }
 
+  test(
+    "a refusal's error event carries the server's one-line reason, read from its text/plain body",
+    T,
+    async () => {
+      const server = await serve(
+        sequence(
+          (res) => {
+            res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '0' });
+            // A body that never ends: the reason is what arrived within the bound.
+            res.write('at the connection limit (maxConnections)\nsecond line\n');
+          },
+          (res) => {
+            res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8' });
+            res.end(`invalid token ${'x'.repeat(3000)}\n`);
+          },
+        ),
+      );
+      const timers = instantTimers();
+      const source = open(server.url(), { ...timers, jitter: 0, reconnectDelay: 1 });
+      const errors: EventSourceErrorEvent[] = [];
+      source.onerror = (event) => errors.push(event);
+      const log = record(source);
+      const started = Date.now();
+      await log.until(closedByError, 'the 401');
+      assert.ok(Date.now() - started < 5000, 'a body that never ends does not hold the error back for long');
+      assert.equal(errors[0]?.status, 503);
+      assert.equal(errors[0]?.reason, 'at the connection limit (maxConnections)');
+      assert.equal(errors[0]?.message, 'HTTP 503: at the connection limit (maxConnections)');
+      assert.notEqual(errors[0]?.reconnectDelay, undefined, 'a 5xx still reconnects');
+      assert.equal(errors[1]?.status, 401);
+      assert.match(errors[1]?.reason ?? '', /^invalid token x+…$/);
+      assert.ok((errors[1]?.reason ?? '').length <= 401, 'bounded');
+      assert.equal(errors[1]?.reconnectDelay, undefined);
+    },
+  );
+
+  test('an error page that is not text/plain is not read: the message is the status alone', T, async () => {
+    const server = await serve((res) => {
+      res.writeHead(404, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><h1>Not here</h1>');
+    });
+    const source = open(server.url());
+    const errors: EventSourceErrorEvent[] = [];
+    source.onerror = (event) => errors.push(event);
+    await record(source).until(closedByError, 'the 404');
+    assert.equal(errors[0]?.message, 'HTTP 404');
+    assert.equal(errors[0]?.reason, undefined);
+  });
+
   test('a content type with parameters, in any case, is an event stream', T, async () => {
     const server = await serve(
       sequence((res) => stream(res, 'data: ok\n\n', 'end', 'Text/Event-Stream ; charset=utf-8')),

@@ -23,6 +23,23 @@ describe('herald/client with a real hub', () => {
   });
   after(() => hub.close());
 
+  test("a refused subscription's error event carries the hub's one-line reason", async () => {
+    const source = new EventSource(`${base}/events`);
+    try {
+      const error = await new Promise<import('../../src/client/index.js').EventSourceErrorEvent>(
+        (resolve) => {
+          source.onerror = resolve;
+        },
+      );
+      assert.equal(error.status, 400);
+      assert.match(error.reason ?? '', /topic/);
+      assert.equal(error.message, `HTTP 400: ${error.reason}`);
+      assert.equal(source.readyState, EventSource.CLOSED);
+    } finally {
+      source.close();
+    }
+  });
+
   test('a cut connection resumes with Last-Event-ID: nothing lost, nothing twice', {
     timeout: 20_000,
   }, async () => {

@@ -25,7 +25,7 @@ async function roundTrip(base: string): Promise<void> {
   });
   assert.equal(published.status, 200, published.body);
   const [event] = await reader.take(1);
-  assert.deepEqual(event, { type: 'tick', data: '{"n":1}', lastEventId: published.body });
+  assert.deepEqual(event, { type: 'tick', data: '{"n":1}', lastEventId: published.body.trimEnd() });
   const refused = await httpRequest(`${base}/publish`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -49,7 +49,8 @@ describe('bad input gets the right status and a one-line reason', () => {
       headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
     });
     assert.equal(answer.status, 302);
-    assert.equal(answer.headers.location, '/');
+    // Relative, so that a hub mounted under a prefix sends the tab to its own monitor.
+    assert.equal(answer.headers.location, './');
   });
 
   const publishCases: Array<[string, Record<string, unknown> | string, number, RegExp]> = [
@@ -84,6 +85,35 @@ describe('bad input gets the right status and a one-line reason', () => {
     answer = await hub.post(`topic=a&data=${'x'.repeat(2000)}`);
     assert.equal(answer.status, 413);
     oneLine(answer.body);
+  });
+
+  it('says a JSON body needs its Content-Type: sent as a form (curl -d), as text/plain, or with none', async () => {
+    const json = JSON.stringify({ topic: 'a', data: 'x' });
+    let answer = await hub.post(json, { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.equal(answer.status, 400);
+    assert.match(answer.body, /looks like JSON: send Content-Type: application\/json/);
+    assert.doesNotMatch(answer.body, /at least one topic/);
+    oneLine(answer.body);
+    answer = await hub.post(json, { 'content-type': 'text/plain;charset=UTF-8' });
+    assert.equal(answer.status, 415);
+    assert.match(
+      answer.body,
+      /^unsupported Content-Type "text\/plain"; the body looks like JSON: send Content-Type: application\/json\n$/,
+    );
+    answer = await httpRequest(`${hub.url}/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hub.token}` },
+      body: `  ${json}`,
+    });
+    assert.equal(answer.status, 415);
+    assert.match(
+      answer.body,
+      /^no Content-Type; the body looks like JSON: send Content-Type: application\/json\n$/,
+    );
+    // A form without a topic is still told so.
+    answer = await hub.post('data=x');
+    assert.equal(answer.status, 400);
+    assert.match(answer.body, /at least one topic/);
   });
 
   it('refuses a body that is longer than it said, without reading it all', async () => {

@@ -9,7 +9,7 @@ describe('publish and subscribe over HTTP', () => {
   });
   after(() => hub.close());
 
-  it('sends the stream headers at once, then retry and the head id before any event', async () => {
+  it('sends the stream headers at once, then retry and the head id (a herald-resume event) before any event', async () => {
     const reader = await StreamReader.open(eventsUrl(hub, ['greetings']));
     assert.equal(reader.status, 200);
     assert.equal(reader.headers['content-type'], 'text/event-stream; charset=utf-8');
@@ -17,8 +17,17 @@ describe('publish and subscribe over HTTP', () => {
     assert.equal(reader.headers['x-accel-buffering'], 'no');
     await reader.ready();
     assert.deepEqual(reader.retries, [3000]);
-    assert.match(reader.raw, /^retry: 3000\nid: \S+\n\n$/);
-    assert.equal(reader.events.length, 0, 'the id line dispatches no event');
+    const head = await hub.hub.head();
+    // A reserved-type event, not an id-only block: some clients take ids only from dispatched events.
+    assert.equal(
+      reader.raw,
+      `event: herald-resume\nid: ${head}\nretry: 3000\ndata: {"lastEventId":"${head}"}\n\n`,
+    );
+    assert.deepEqual(
+      reader.resumes.map((e) => [e.type, e.lastEventId]),
+      [['herald-resume', head]],
+    );
+    assert.equal(reader.events.length, 0, 'nothing an application listens for');
     reader.close();
   });
 
@@ -89,11 +98,12 @@ describe('publish and subscribe over HTTP', () => {
     const answer = await hub.post(body);
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.match(answer.body, /^\S+\n$/, 'the id and a newline');
     const [event] = await reader.take(1);
     assert.deepEqual(event, {
       type: 'update',
       data: 'line one\nline two\nline three\nend',
-      lastEventId: answer.body,
+      lastEventId: answer.body.trimEnd(),
     });
     await reader.until(() => reader.retries.includes(4500), 'the retry field');
     reader.close();

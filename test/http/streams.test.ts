@@ -233,7 +233,7 @@ describe('the Fetch adapter', () => {
       const reader = response.body!.getReader();
       const decoder = new TextDecoder();
       let text = decoder.decode((await reader.read()).value);
-      assert.match(text, /^retry: 3000\nid: /);
+      assert.match(text, /^event: herald-resume\nid: \S+\nretry: 3000\ndata: \{"lastEventId":"\S+"\}\n\n$/);
       const published = await hub.hub.fetch(
         new Request('http://hub.test/publish', {
           method: 'POST',
@@ -245,7 +245,7 @@ describe('the Fetch adapter', () => {
         }),
       );
       assert.equal(published.status, 200);
-      const id = await published.text();
+      const id = (await published.text()).trimEnd();
       text = decoder.decode((await reader.read()).value);
       assert.equal(text, `id: ${id}\ndata: hi\n\n`);
       await reader.cancel();

@@ -17,11 +17,23 @@ after(async () => {
   await ticker?.close();
 });
 
+/** Every answer of 400 or more that a page got (a favicon 404 included). */
+const failures = new Map<Page, string[]>();
+
 async function open(url: string): Promise<Page> {
   const browser = await launchBrowser();
   browsers.push(browser);
+  return openIn(browser, url);
+}
+
+async function openIn(browser: LaunchedBrowser, url: string): Promise<Page> {
   const page = await browser.newPage();
+  const failed: string[] = [];
+  failures.set(page, failed);
   page.on('pageerror', (e) => console.error('page error:', e));
+  page.on('response', (response) => {
+    if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+  });
   await page.goto(url);
   return page;
 }
@@ -74,8 +86,7 @@ describe('chat example', { skip: browserUnavailable, timeout: 60_000 }, () => {
     assert.match(JSON.parse(refused.body).error, /room/);
 
     // A third person joins later, in a new tab, and sees what was said before.
-    const cy = await browsers[0]!.newPage();
-    await cy.goto(`${chat.url}/`);
+    const cy = await openIn(browsers[0]!, `${chat.url}/`);
     await joinAs(cy, 'Cy', 'lobby');
     await cy.waitForFunction(() => document.querySelectorAll('#messages li').length >= 2);
     const expected = ['Ada: hello from Ada', 'Bob: hi Ada <b>not bold</b>'];
@@ -84,6 +95,41 @@ describe('chat example', { skip: browserUnavailable, timeout: 60_000 }, () => {
     await say(cy, 'hello both');
     for (const page of [ada, bob, cy]) await page.waitForSelector('#messages li:has-text("hello both")');
     assert.deepEqual(await messages(bob), [...expected, 'Cy: hello both']);
+    for (const page of [ada, bob, cy]) assert.deepEqual(failures.get(page), [], 'no 404, not even a favicon');
+  });
+
+  it('shows the join form or the room, never both; changing room closes the old stream and clears it', async () => {
+    chat ??= await startChat(0);
+    const page = await open(`${chat.url}/`);
+    const shown = async () => ({ join: await page.isVisible('#join'), chat: await page.isVisible('#chat') });
+    assert.deepEqual(await shown(), { join: true, chat: false }, 'before joining: the form only');
+    await joinAs(page, 'Dee', 'kitchen');
+    assert.deepEqual(await shown(), { join: false, chat: true }, 'in a room: the room only');
+    await say(page, 'in the kitchen');
+    await page.waitForSelector('#messages li:has-text("in the kitchen")');
+    const streams = (room: string) => chat!.hub.subscriberCounts().get(`chat/${room}`) ?? 0;
+    assert.equal(streams('kitchen'), 1);
+    await page.screenshot({ path: '.tmp/monitor/chat-room.png' });
+
+    await page.click('#leave');
+    assert.deepEqual(await shown(), { join: true, chat: false }, 'after leaving: the form again');
+    assert.equal(await page.inputValue('#name'), 'Dee', 'the name is kept');
+    await page.screenshot({ path: '.tmp/monitor/chat-join.png' });
+    await joinAs(page, 'Dee', 'garden');
+    await page.waitForSelector('#messages li:has-text("psst")');
+    assert.equal(await page.textContent('#room-name'), 'garden');
+    assert.deepEqual(await messages(page), ['Eve: psst'], "only the new room's messages");
+    const deadline = Date.now() + 5000;
+    while (streams('kitchen') > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(streams('kitchen'), 0, "the old room's stream is closed");
+    assert.equal(streams('garden'), 1);
+    // Back to the first room: its history again, once, and nothing of the garden.
+    await page.click('#leave');
+    await joinAs(page, 'Dee', 'kitchen');
+    await page.waitForSelector('#messages li:has-text("in the kitchen")');
+    await page.waitForTimeout(300);
+    assert.deepEqual(await messages(page), ['Dee: in the kitchen']);
+    assert.deepEqual(failures.get(page), []);
   });
 });
 
@@ -123,5 +169,37 @@ describe('ticker example', { skip: browserUnavailable, timeout: 60_000 }, () => 
     );
     await page.waitForFunction(() => Number(document.querySelector('#quotes .points')?.textContent) >= 20);
     await page.screenshot({ path: '.tmp/monitor/ticker.png' });
+    assert.deepEqual(failures.get(page), [], 'no 404, not even a favicon');
+  });
+
+  it('the chart follows the window size, narrower and wider', async () => {
+    ticker ??= await startTicker(0, '127.0.0.1', 100);
+    const page = await open(`${ticker.url}/`);
+    await page.setViewportSize({ width: 1200, height: 800 });
+    await page.waitForSelector('#chart canvas');
+    const widths = () =>
+      page.evaluate(() => ({
+        canvas: document.querySelector('#chart canvas')!.getBoundingClientRect().width,
+        card: document.getElementById('chart')!.getBoundingClientRect().width,
+        page: document.documentElement.scrollWidth,
+      }));
+    const wide = await widths();
+    assert.ok(wide.canvas > 800, `a wide window, a wide chart: ${JSON.stringify(wide)}`);
+    await page.setViewportSize({ width: 480, height: 800 });
+    await page.waitForFunction(
+      () => document.querySelector('#chart canvas')!.getBoundingClientRect().width <= 480 - 32,
+    );
+    const narrow = await widths();
+    assert.ok(narrow.page <= 480, `nothing wider than the window: ${JSON.stringify(narrow)}`);
+    assert.ok(
+      Math.abs(narrow.canvas - narrow.card) <= 2,
+      `the chart fills its card: ${JSON.stringify(narrow)}`,
+    );
+    await page.screenshot({ path: '.tmp/monitor/ticker-narrow.png' });
+    await page.setViewportSize({ width: 1000, height: 800 });
+    await page.waitForFunction(
+      () => document.querySelector('#chart canvas')!.getBoundingClientRect().width > 800,
+    );
+    assert.deepEqual(failures.get(page), []);
   });
 });

@@ -36,7 +36,12 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<LaunchedBrowser> {
+export interface LaunchOptions {
+  /** Accept any certificate (for a hub on HTTPS with a certificate made by the test). */
+  ignoreHTTPSErrors?: boolean;
+}
+
+export async function launchBrowser(options: LaunchOptions = {}): Promise<LaunchedBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
   let context: BrowserContext;
   try {
@@ -44,6 +49,7 @@ export async function launchBrowser(): Promise<LaunchedBrowser> {
       executablePath: chromiumPath,
       headless: true,
       args: ARGS,
+      ignoreHTTPSErrors: options.ignoreHTTPSErrors === true,
     });
   } catch (error) {
     rmSync(profile, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { keyBytes, mintToken } from '../../src/auth/jwt.js';
@@ -60,7 +61,8 @@ export async function startHub(options: HubOptions = {}, port = 0): Promise<Test
     async publish(topic, data, extra = {}) {
       const answer = await post({ topic, data, ...extra });
       if (answer.status !== 200) throw new Error(`publish failed: ${answer.status} ${answer.body}`);
-      return answer.body;
+      assert.ok(answer.body.endsWith('\n'), 'the id ends with a newline');
+      return answer.body.slice(0, -1);
     },
     close: () => hub.close(),
   };
@@ -95,7 +97,10 @@ export function httpRequest(
 
 /** A raw event-stream subscriber: what the hub sent, parsed as a browser would. */
 export class StreamReader {
+  /** The events an application sees: everything but the hub's `herald-resume` bookkeeping. */
   readonly events: ServerSentEvent[] = [];
+  /** `herald-resume` events: resume points set without an application event. */
+  readonly resumes: ServerSentEvent[] = [];
   readonly retries: number[] = [];
   readonly comments: string[] = [];
   raw = '';
@@ -104,7 +109,7 @@ export class StreamReader {
   /** Resolves when the response ends or the connection closes. */
   readonly ended: Promise<void>;
   #parser = createParser({
-    onEvent: (e) => this.events.push(e),
+    onEvent: (e) => (e.type === 'herald-resume' ? this.resumes : this.events).push(e),
     onRetry: (ms) => this.retries.push(ms),
     onComment: (c) => this.comments.push(c),
   });
@@ -185,7 +190,7 @@ export class StreamReader {
     return this.events.slice(0, n);
   }
 
-  /** Waits for the hub's first bytes (retry and, for a fresh subscriber, the id line). */
+  /** Waits for the hub's first bytes (retry and, for a fresh subscriber, its herald-resume event). */
   ready(timeoutMs = 5000): Promise<void> {
     return this.until(() => this.retries.length > 0, 'the first retry: line', timeoutMs);
   }

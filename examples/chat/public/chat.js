@@ -3,6 +3,8 @@
   const $ = (id) => document.getElementById(id);
   let me = '';
   let room = '';
+  /** The room's stream; closed when the member leaves or joins another room. */
+  let source;
 
   function add(message) {
     const item = document.createElement('li');
@@ -22,8 +24,20 @@
     list.scrollTop = list.scrollHeight;
   }
 
+  /** Stops following the room: its stream closes, its messages and figures go. */
+  function stop() {
+    source?.close();
+    source = undefined;
+    $('messages').textContent = '';
+    $('people').textContent = '0';
+    $('error').textContent = '';
+    $('state').textContent = 'connecting';
+    $('state').classList.remove('open');
+  }
+
   async function join(event) {
     event.preventDefault();
+    stop();
     me = $('name').value.trim();
     room = $('room').value.trim();
     $('join').hidden = true;
@@ -31,21 +45,23 @@
     $('room-name').textContent = room;
     // Replay the room from the server's start: that is the history a newcomer sees.
     const { origin } = await (await fetch('/chat/config.json')).json();
+    if ($('chat').hidden) return; // left again while the configuration was on its way
     const params = new URLSearchParams({ topic: `chat/${room}`, lastEventId: origin });
-    const source = new EventSource(`/events?${params}`);
+    const current = new EventSource(`/events?${params}`);
+    source = current;
     const state = () => {
-      const open = source.readyState === EventSource.OPEN;
+      const open = current.readyState === EventSource.OPEN;
       $('state').textContent = open
         ? 'live'
-        : source.readyState === EventSource.CONNECTING
+        : current.readyState === EventSource.CONNECTING
           ? 'reconnecting'
           : 'closed';
       $('state').classList.toggle('open', open);
     };
-    source.onopen = state;
-    source.onerror = state;
-    source.addEventListener('message', (e) => add(JSON.parse(e.data)));
-    source.addEventListener('presence', (e) => {
+    current.onopen = state;
+    current.onerror = state;
+    current.addEventListener('message', (e) => add(JSON.parse(e.data)));
+    current.addEventListener('presence', (e) => {
       $('people').textContent = String(JSON.parse(e.data).count);
     });
     $('text').focus();
@@ -67,6 +83,14 @@
     }
   }
 
+  function leave() {
+    stop();
+    $('chat').hidden = true;
+    $('join').hidden = false;
+    $('room').focus();
+  }
+
   $('join').addEventListener('submit', join);
+  $('leave').addEventListener('click', leave);
   $('say').addEventListener('submit', say);
 })();

@@ -49,7 +49,16 @@
             stroke: '#93a1b5',
             grid: { stroke: '#222b3b' },
             size: 64,
-            values: (_u, v) => v.map((x) => `${x.toFixed(1)}%`),
+            // As many decimals as the tick step needs, so that small moves do not repeat a label.
+            values: (_u, v, _axis, _space, step) => {
+              let decimals = 1;
+              while (
+                decimals < 3 &&
+                Math.abs(step * 10 ** decimals - Math.round(step * 10 ** decimals)) > 1e-6
+              )
+                decimals++;
+              return v.map((x) => `${x.toFixed(decimals)}%`);
+            },
           },
         ],
         series: [
@@ -147,7 +156,14 @@
       picker.append(label);
     }
     subscribe();
-    window.addEventListener('resize', () => chart.setSize({ width: $('chart').clientWidth, height: 300 }));
+    // The chart follows its card's width, whatever changes it (the window, the picker wrapping).
+    let width = $('chart').clientWidth;
+    new ResizeObserver(() => {
+      const now = $('chart').clientWidth;
+      if (now === width || now === 0) return;
+      width = now;
+      chart.setSize({ width, height: 300 });
+    }).observe($('chart'));
   }
   start();
 })();

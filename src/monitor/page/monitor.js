@@ -254,7 +254,7 @@
 
   /** The history, or `{ refused }` with the hub's reason when the monitor is private to this viewer. */
   async function fetchHistory() {
-    const response = await fetch('/monitor/history.json', { cache: 'no-store', headers: authHeaders() });
+    const response = await fetch('monitor/history.json', { cache: 'no-store', headers: authHeaders() });
     if (response.status === 401 || response.status === 403)
       return { refused: (await response.text()).trim() };
     return { history: await response.json() };
@@ -288,10 +288,10 @@
     params.append('topic', '$SYS/stats');
     params.append('topic', '$SYS/warnings');
     if (monitorToken) {
-      const response = await fetch('/tickets', { method: 'POST', headers: authHeaders() });
+      const response = await fetch('tickets', { method: 'POST', headers: authHeaders() });
       if (response.ok) params.set('ticket', (await response.json()).ticket);
     }
-    return `/events?${params}`;
+    return `events?${params}`;
   }
 
   let reconnectTimer;
@@ -345,7 +345,7 @@
     if (probe && probeTopic === topic) return Promise.resolve();
     probe?.close();
     probeTopic = topic;
-    probe = new EventSource(`/events?topic=${encodeURIComponent(topic)}`);
+    probe = new EventSource(`events?topic=${encodeURIComponent(topic)}`);
     probe.onmessage = (e) => logLine('event', `received on ${topic}: ${e.data}  (id ${e.lastEventId})`);
     return new Promise((resolve) => {
       probe.addEventListener('open', () => resolve(), { once: true });
@@ -369,7 +369,7 @@
         await watch(topic);
         const headers = { 'content-type': 'application/json' };
         if (token.value.trim()) headers.authorization = `Bearer ${token.value.trim()}`;
-        const response = await fetch('/publish', {
+        const response = await fetch('publish', {
           method: 'POST',
           headers,
           body: JSON.stringify({ topic, data }),

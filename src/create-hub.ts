@@ -146,8 +146,6 @@ export interface HeraldHub {
    * `ready()`: a key that cannot be loaded rejects here).
    */
   listen(port: number, host?: string): Promise<Server>;
-  /** Resolves once key files are read; rejects with a KeySpecError saying which key failed and why. */
-  ready(): Promise<void>;
   /**
    * With `tls` (a PEM certificate and key): an HTTPS server speaking HTTP/2 and HTTP/1.1 on one
    * port, so a browser's six-connections-per-host limit no longer caps its streams.
@@ -158,6 +156,8 @@ export interface HeraldHub {
     options: ListenOptions & { tls: TlsFiles },
   ): Promise<Http2SecureServer>;
   listen(port: number, host?: string, options?: ListenOptions): Promise<Server | Http2SecureServer>;
+  /** Resolves once key files are read; rejects with a KeySpecError saying which key failed and why. */
+  ready(): Promise<void>;
   /** Figures of the hub now. */
   stats(): HubStats;
   /** Orders two event ids of this hub (negative, zero or positive). */

@@ -86,7 +86,7 @@ async function roundTrip(
     assert.equal(answer.status, 200, answer.body);
     const [event] = await reader.take(1);
     assert.equal(event!.data, `for ${topic}`);
-    assert.equal(event!.lastEventId, answer.body);
+    assert.equal(event!.lastEventId, answer.body.trimEnd());
   } finally {
     reader.close();
   }

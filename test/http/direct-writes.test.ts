@@ -101,10 +101,11 @@ async function script(mount: Mount, directWrites: boolean): Promise<{ wire: stri
   await closed;
   await stop();
   // Ids carry a random per-log epoch and the final retry: is jittered: the same length, other digits.
-  const wire = raw
-    .toString('latin1')
+  const text = raw.toString('latin1');
+  const epoch = /id: ([0-9a-z]+)-/.exec(text)![1]!;
+  const wire = text
     .replace(/^HTTP[\s\S]*?\r\n\r\n/, '')
-    .replace(/id: [0-9a-z]+-/g, 'id: EPOCH-')
+    .replaceAll(epoch, 'EPOCH')
     .replace(/retry: 1\d{3}\n/, 'retry: 1XXX\n');
   return { wire, writes };
 }

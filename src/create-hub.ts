@@ -15,15 +15,22 @@ import { asset, clientBundleAssets, type StaticAsset } from './http/static-asset
 import type { PublishInput } from './hub/event-rules.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
-import type { EventLog } from './log/event-log.js';
+import type { EventLog, Retention } from './log/event-log.js';
 import { MEMORY_LOG_DEFAULTS, MemoryLog } from './log/memory.js';
+import { openStore, parseStoreUrl } from './log/open-store.js';
 import { createMonitor, type Monitor, type MonitorOptions } from './monitor/monitor.js';
 
 /** Options of `createHub`; every one has a default (see `HUB_DEFAULTS`). */
 export interface HubOptions {
-  /** The event log. Default: an in-memory log bounded by `history`. */
+  /**
+   * Where events are kept: a store URL (`memory`, `sqlite:PATH`, `redis://host:port[/db][?stream=NAME]`,
+   * see STORE_URL_FORMS) or a ready EventLog. Default `memory`. `createHub` is synchronous and
+   * takes only `memory` or an EventLog; `await openHub(options)` opens any URL first.
+   */
+  store?: string | EventLog;
+  /** @deprecated The same as `store` with an EventLog (kept for existing callers; `store` wins). */
   log?: EventLog;
-  /** Bounds of the default in-memory history. */
+  /** Retention of a store the hub opens from a URL (an EventLog passed in keeps its own). */
   history?: { maxEvents?: number; maxBytes?: number; maxAgeMs?: number };
   /** HS256 key (at least 32 bytes) for publisher and subscriber JWTs. Without it, HTTP publishing is off. */
   jwtKey?: string | Uint8Array;
@@ -121,14 +128,49 @@ const DEFAULT_PAGE = `<!doctype html><meta charset="utf-8"><title>Herald</title>
 <h1>Herald</h1><p>A Server-Sent Events hub. Subscribe with <code>GET /events?topic=...</code>,
 publish with <code>POST /publish</code>. Health: <a href="/healthz">/healthz</a>, metrics: <a href="/metrics">/metrics</a>.</p>`;
 
+/** The retention `history` asks for, every bound filled in. */
+function retentionOf(options: HubOptions): Retention {
+  return {
+    maxEvents: options.history?.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents,
+    maxBytes: options.history?.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes,
+    maxAgeMs: options.history?.maxAgeMs,
+  };
+}
+
+/**
+ * Opens the store `options.store` names (any store URL; see `openStore` for its errors:
+ * StoreUrlError for a malformed URL, StoreOpenError when it cannot be opened), applies `history`
+ * as its retention, and makes the hub on it. The hub owns the log: `hub.close()` closes it.
+ */
+export async function openHub(options: HubOptions = {}): Promise<HeraldHub> {
+  const store = options.store ?? options.log;
+  if (store === undefined || typeof store !== 'string') return createHub(options);
+  const log = await openStore(store, retentionOf(options));
+  try {
+    return createHub({ ...options, store: log });
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+}
+
+/** The log `createHub` uses: the one given, or a memory log; other URLs need `openHub`. */
+function logOf(options: HubOptions): EventLog {
+  const store = options.store ?? options.log;
+  if (store === undefined) return new MemoryLog(retentionOf(options));
+  if (typeof store !== 'string') return store;
+  if (parseStoreUrl(store).kind === 'memory') return new MemoryLog(retentionOf(options));
+  throw new TypeError(
+    `createHub cannot open ${JSON.stringify(store)} synchronously: use \`await openHub({ store })\` (or pass an EventLog from \`await openStore(url)\`)`,
+  );
+}
+
+/**
+ * Makes a hub, synchronously, on `options.store` when it is an EventLog or `memory` (the default).
+ * For a store URL (`sqlite:`, `redis://`) use `openHub`.
+ */
 export function createHub(options: HubOptions = {}): HeraldHub {
-  const log =
-    options.log ??
-    new MemoryLog({
-      maxEvents: options.history?.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents,
-      maxBytes: options.history?.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes,
-      maxAgeMs: options.history?.maxAgeMs,
-    });
+  const log = logOf(options);
   // Verified tokens are remembered: a publisher's repeated token costs a lookup, not a signature check.
   const authorizer =
     options.jwtKey === undefined ? undefined : new VerifiedCache(new JwtAuthorizer(options.jwtKey));

@@ -1,5 +1,12 @@
 export { type MintOptions, mintToken } from './auth/jwt.js';
-export { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions, type HubStats } from './create-hub.js';
+export {
+  createHub,
+  type HeraldHub,
+  HUB_DEFAULTS,
+  type HubOptions,
+  type HubStats,
+  openHub,
+} from './create-hub.js';
 export type { FetchHandler, FetchInfo } from './http/fetch-adapter.js';
 export type { HubLogger } from './http/http-counters.js';
 export type { NodeHandler } from './http/node-adapter.js';
@@ -20,4 +27,14 @@ export {
   type TailListener,
 } from './log/event-log.js';
 export { MemoryLog, type MemoryLogOptions } from './log/memory.js';
+export {
+  openStore,
+  parseStoreUrl,
+  STORE_URL_FORMS,
+  StoreOpenError,
+  type StoreSpec,
+  StoreUrlError,
+} from './log/open-store.js';
+export { RedisLog, type RedisLogOptions } from './log/redis.js';
+export { SqliteLog, type SqliteLogOptions, type SqliteSynchronous } from './log/sqlite.js';
 export type { Monitor, MonitorOptions } from './monitor/monitor.js';

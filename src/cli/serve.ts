@@ -9,6 +9,16 @@ import type { AddressInfo } from 'node:net';
 import { keyBytes, mintToken } from '../auth/jwt.js';
 import { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions } from '../create-hub.js';
 import type { Limits } from '../hub/limits.js';
+import type { EventLog } from '../log/event-log.js';
+import {
+  openStore,
+  parseStoreUrl,
+  STORE_URL_FORMS,
+  StoreOpenError,
+  StoreUrlError,
+} from '../log/open-store.js';
+import { reasonOf } from '../log/store-errors.js';
+import { parseDuration } from './duration.js';
 import { CliError, usageError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './log.js';
 import { type Args, type CommandSpec, kebab, type OptionSpec } from './options.js';
@@ -114,6 +124,14 @@ export const SERVE: CommandSpec = {
       description: 'HS256 key for publisher and subscriber tokens, at least 32 bytes',
     },
     {
+      name: 'store',
+      kind: 'value',
+      value: 'URL',
+      default: 'memory',
+      env: ['HERALD_STORE'],
+      description: `where events are kept for replay: ${STORE_URL_FORMS.join(' | ')}; hubs on one Redis stream are one cluster`,
+    },
+    {
       name: 'history-events',
       kind: 'value',
       value: 'N',
@@ -127,6 +145,14 @@ export const SERVE: CommandSpec = {
       default: HUB_DEFAULTS.history.maxBytes,
       bytes: true,
       description: 'bytes of events kept for replay',
+    },
+    {
+      name: 'history-age',
+      kind: 'value',
+      value: 'DURATION',
+      default: 'none',
+      description:
+        'events older than this are dropped from replay (30s, 15m, 24h, 7d); applies to every store',
     },
     ...LIMIT_NAMES.map(
       (limit): OptionSpec => ({
@@ -168,6 +194,8 @@ export const SERVE: CommandSpec = {
   examples: [
     'herald serve',
     'herald serve --port 0 --log-level debug',
+    'herald serve --store sqlite:./herald.db --history-age 24h',
+    'herald serve --store redis://127.0.0.1:6379 --port 8081 --jwt-key "$HERALD_JWT_KEY"',
     'HERALD_JWT_KEY=$(openssl rand -base64 32) herald serve --host 0.0.0.0 --cors-origin https://example.com',
   ],
 };
@@ -178,7 +206,35 @@ interface ServeConfig {
   /** Undefined: make one for this run. */
   jwtKey: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** The store URL, already checked by parseStoreUrl. */
+  store: string;
   hub: HubOptions;
+}
+
+/** `--store` (or HERALD_STORE), checked: a malformed URL is a usage error (exit 2). */
+function readStore(args: Args): string {
+  const found = args.sourced('store');
+  if (found === undefined) return 'memory';
+  try {
+    parseStoreUrl(found.text);
+  } catch (error) {
+    if (error instanceof StoreUrlError) throw usageError(`${found.from}: ${reasonOf(error)}`);
+    throw error;
+  }
+  return found.text;
+}
+
+/** `--history-age` in ms, or undefined for no bound by age. */
+function readHistoryAge(args: Args): number | undefined {
+  const text = args.string('history-age');
+  if (text === undefined || text === 'none') return undefined;
+  try {
+    const seconds = parseDuration(text);
+    if (seconds < 1) throw new RangeError('it must be at least 1 s');
+    return seconds * 1000;
+  } catch (error) {
+    throw usageError(`--history-age: ${reasonOf(error)} (got "${text}")`);
+  }
 }
 
 /** Is `host` a loopback address (reachable from this machine only)? */
@@ -223,12 +279,18 @@ function readConfig(args: Args): ServeConfig {
     history: {
       maxEvents: args.integer('history-events', { min: 0 }) ?? HUB_DEFAULTS.history.maxEvents,
       maxBytes: args.integer('history-bytes', { min: 0 }) ?? HUB_DEFAULTS.history.maxBytes,
+      maxAgeMs: readHistoryAge(args),
     },
     corsOrigins: args.list('cors-origin'),
   };
   for (const t of TIMINGS)
     hub[t.field] = args.integer(t.name, { min: t.min, max: MAX_TIMER_MS }) ?? HUB_DEFAULTS[t.field];
-  return { port, host, jwtKey: key?.text, logLevel: level.text, hub };
+  return { port, host, jwtKey: key?.text, logLevel: level.text, store: readStore(args), hub };
+}
+
+/** The store URL for logs, without a password. */
+function storeLabel(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
 }
 
 /** `http://127.0.0.1:8080/`; an unspecified address (0.0.0.0, ::) is shown as localhost. */
@@ -258,8 +320,17 @@ export async function serve(args: Args): Promise<void> {
   const log = createLogger(config.logLevel);
   const generated = config.jwtKey === undefined;
   const jwtKey = config.jwtKey ?? randomBytes(32).toString('base64url');
+  let store: EventLog;
+  try {
+    store = await openStore(config.store, config.hub.history);
+  } catch (error) {
+    // StoreOpenError (unreachable Redis, unwritable or corrupt SQLite) names the store; anything else: one line too.
+    if (error instanceof StoreOpenError) throw new CliError(reasonOf(error));
+    throw new CliError(`cannot open the store ${storeLabel(config.store)}: ${reasonOf(error)}`);
+  }
   const hub = createHub({
     ...config.hub,
+    store,
     jwtKey,
     logger: log,
   });
@@ -274,7 +345,10 @@ export async function serve(args: Args): Promise<void> {
   }
   const port = (server.address() as AddressInfo).port;
   const url = baseUrl(config.host, port);
-  log.info({ url, host: config.host, port }, `herald listening on ${url} (open it for the monitor)`);
+  log.info(
+    { url, host: config.host, port, store: storeLabel(config.store) },
+    `herald listening on ${url} (open it for the monitor)`,
+  );
   if (generated) {
     const token = await mintToken(keyBytes(jwtKey), { publish: ['**'] });
     log.warn(

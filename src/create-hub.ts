@@ -15,6 +15,7 @@ import { asset, clientBundleAssets, type StaticAsset } from './http/static-asset
 import type { PublishInput } from './hub/event-rules.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
+import { DEFAULT_PRESENCE_MS, type HubRecord, Presence } from './hub/presence.js';
 import type { EventLog, Retention } from './log/event-log.js';
 import { MEMORY_LOG_DEFAULTS, MemoryLog } from './log/memory.js';
 import { openStore, parseStoreUrl } from './log/open-store.js';
@@ -40,6 +41,11 @@ export interface HubOptions {
   limits?: Partial<Limits>;
   /** `retry:` sent to every new subscriber (ms). */
   retryMs?: number;
+  /**
+   * With a shared store (Redis), how often this hub writes its subscriber counts and figures to it
+   * (ms); a hub not heard of for three of these drops out of counts and the monitor's cluster view.
+   */
+  presenceMs?: number;
   /** Quiet streams get a comment line this often (ms). */
   heartbeatMs?: number;
   /** Base of the jittered reconnect delay when shedding load or shutting down (ms). */
@@ -76,6 +82,7 @@ export const HUB_DEFAULTS = {
   drainTimeoutMs: 5_000,
   pollQuietMs: 250,
   pollTimeoutMs: 25_000,
+  presenceMs: DEFAULT_PRESENCE_MS,
   serverTimeouts: DEFAULT_SERVER_TIMEOUTS,
 } as const;
 
@@ -115,6 +122,13 @@ export interface HeraldHub {
   head(): Promise<string>;
   /** Anonymous subscriptions per selector (those made with a credential are private and not listed). */
   subscriberCounts(): ReadonlyMap<string, number>;
+  /**
+   * Subscriptions covered by each selector, cluster-wide with a shared store: what
+   * `GET /subscriptions?topic=...` answers an anonymous caller (public subscriptions only).
+   */
+  subscriptionCounts(selectors: readonly string[]): Record<string, number>;
+  /** Every live hub of the cluster (this one first), as their heartbeats last said. */
+  clusterHubs(): HubRecord[];
   /** The monitor (its collector), when on. */
   readonly monitor: Monitor | undefined;
   /**
@@ -127,6 +141,12 @@ export interface HeraldHub {
 const DEFAULT_PAGE = `<!doctype html><meta charset="utf-8"><title>Herald</title>
 <h1>Herald</h1><p>A Server-Sent Events hub. Subscribe with <code>GET /events?topic=...</code>,
 publish with <code>POST /publish</code>. Health: <a href="/healthz">/healthz</a>, metrics: <a href="/metrics">/metrics</a>.</p>`;
+
+function addressOf(server: Server, host: string): string {
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : 0;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+}
 
 /** The retention `history` asks for, every bound filled in. */
 function retentionOf(options: HubOptions): Retention {
@@ -209,7 +229,11 @@ export function createHub(options: HubOptions = {}): HeraldHub {
         });
   for (const [path, file] of monitor?.assets ?? []) assets.set(path, file);
   for (const [path, file] of options.assets ?? []) assets.set(path, file);
+  const presence = new Presence(core, log.board, options.presenceMs ?? HUB_DEFAULTS.presenceMs, (error) =>
+    logger.debug({ err: error }, 'presence heartbeat failed'),
+  );
   const router = createRouter(core, {
+    presence,
     cors: new CorsPolicy(options.corsOrigins ?? []),
     assets,
     metrics: createMetrics(core, httpCounters),
@@ -230,6 +254,8 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     compareIds: (a, b) => core.compareIds(a, b),
     head: () => core.head(),
     subscriberCounts: () => core.topicCounts(),
+    subscriptionCounts: (selectors) => presence.counts(selectors, undefined, Number.POSITIVE_INFINITY).counts,
+    clusterHubs: () => presence.hubs(),
     stats: () => ({
       connections: core.connections,
       authenticatedConnections: core.authenticatedConnections,
@@ -242,10 +268,12 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       const server = createHttpServer(handler, timeouts, onClientError);
       await listen(server, port, host);
       servers.push(server);
+      if (servers.length === 1) presence.address = addressOf(server, host);
       return server;
     },
     async close() {
       monitor?.stop();
+      await presence.close();
       // Stop accepting; streams then drain (their last bytes and retry: out) before idle sockets go.
       for (const server of servers) server.close();
       await core.close();

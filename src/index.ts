@@ -15,9 +15,11 @@ export type { StaticAsset } from './http/static-assets.js';
 export type { Authorizer, Credential, CredentialSource, Grant } from './hub/authorizer.js';
 export type { PublishInput } from './hub/event-rules.js';
 export { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
+export type { HubRecord, SubscriptionCounts } from './hub/presence.js';
 export { HeraldError, type RefusalCode } from './hub/refusal.js';
 export type { TopicSelector } from './hub/topic-selector.js';
 export {
+  type ClusterBoard,
   type EventLog,
   LogUnavailableError,
   type NewEvent,

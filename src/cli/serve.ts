@@ -81,6 +81,12 @@ const TIMINGS = [
     help: 'long-poll: answer ends this long after a burst, in ms',
   },
   {
+    name: 'presence-interval',
+    field: 'presenceMs',
+    min: 100,
+    help: 'with a shared store, how often this hub heartbeats its subscriber counts and figures to the cluster, in ms (a hub silent for 3 of these drops out)',
+  },
+  {
     name: 'poll-timeout',
     field: 'pollTimeoutMs',
     min: 1,

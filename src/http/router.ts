@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Hub } from '../hub/hub.js';
+import type { Presence } from '../hub/presence.js';
 import { HeraldError, quote } from '../hub/refusal.js';
 import type { CorsPolicy } from './cors.js';
 import { type HttpReply, type HttpRequest, json, plain, refuse } from './exchange.js';
@@ -9,6 +10,7 @@ import { publishRoute } from './publish-route.js';
 import { refusalReply } from './refusal-reply.js';
 import type { StaticAsset } from './static-assets.js';
 import { subscribeRoute } from './subscribe-route.js';
+import { subscriptionsRoute } from './subscriptions-route.js';
 
 export interface RouterOptions {
   cors: CorsPolicy;
@@ -16,6 +18,8 @@ export interface RouterOptions {
   metrics: Registry;
   counters: HttpCounters;
   polls: LongPolls;
+  /** Subscriber counts for GET /subscriptions. */
+  presence: Presence;
 }
 
 export type Router = (request: HttpRequest) => Promise<HttpReply>;
@@ -35,6 +39,10 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
         return method === 'GET' ? subscribeRoute(hub, options.polls, request) : methodNotAllowed('GET');
       case '/publish':
         return method === 'POST' ? publishRoute(hub, request) : methodNotAllowed('POST');
+      case '/subscriptions':
+        return method === 'GET'
+          ? subscriptionsRoute(hub, options.presence, request)
+          : methodNotAllowed('GET');
       case '/healthz':
         if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
         return json(hub.closing ? 503 : 200, {
@@ -57,7 +65,7 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     }
     return refuse(
       404,
-      `no such endpoint: ${quote(path)} (the API is GET /events, POST /publish, GET /healthz, GET /metrics)`,
+      `no such endpoint: ${quote(path)} (the API is GET /events, POST /publish, GET /subscriptions, GET /healthz, GET /metrics)`,
     );
   }
 

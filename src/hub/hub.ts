@@ -106,6 +106,21 @@ export class Hub {
     return this.#sessions.publicCounts();
   }
 
+  /** Subscriptions per selector of authenticated sessions: for presence, counted, never listed. */
+  privateTopicCounts(): ReadonlyMap<string, number> {
+    return this.#sessions.privateCounts();
+  }
+
+  /** The verified grant of a subscriber credential (presence asks like a subscribe would). */
+  async verifySubscriber(credential: Credential): Promise<Grant> {
+    if (this.#options.subscribers === undefined)
+      throw new HeraldError(
+        'unauthenticated',
+        'this hub has no JWT key, so it cannot accept subscriber tokens',
+      );
+    return this.#options.subscribers.verify(credential);
+  }
+
   /** Retained history, for stats. */
   historySize(): { events: number; bytes: number } {
     return this.#log.size();

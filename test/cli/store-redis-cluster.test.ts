@@ -303,3 +303,59 @@ describe('herald serve --store redis: startup', { timeout: 20_000 }, () => {
     assert.doesNotMatch(result.stderr + result.stdout, /hunter2/);
   });
 });
+
+describe('GET /subscriptions across a Redis cluster', { skip: redisUnavailable, timeout: 60_000 }, () => {
+  it('counts every hub’s subscribers; a killed hub’s drop out within three heartbeats', async () => {
+    const redis = await startRedis();
+    const readers: StreamReader[] = [];
+    try {
+      const store = `${redis.url}?stream=presence`;
+      const a = await startStoreHub(store, ['--presence-interval', '200']);
+      const b = await startStoreHub(store, ['--presence-interval', '200']);
+      const secret = await token({ subscribe: ['room/**'] });
+      for (const [hub, headers] of [
+        [a, {}],
+        [a, {}],
+        [b, {}],
+        [b, { authorization: `Bearer ${secret}` }],
+      ] as const) {
+        const reader = await StreamReader.open(`${hub.url}/events?topic=room/a`, headers);
+        await reader.ready();
+        readers.push(reader);
+      }
+      const ask = async (hub: RunningHub, bearer?: string) => {
+        const answer = await httpRequestJson(`${hub.url}/subscriptions?topic=room/a`, bearer);
+        return answer as { counts: Record<string, number>; scope: string; hubs: number };
+      };
+      let seen: unknown;
+      await until(async () => {
+        const answer = await ask(a);
+        seen = answer;
+        return answer.hubs === 2 && answer.counts['room/a'] === 3;
+      }, 'both hubs counted');
+      assert.deepEqual(await ask(b), { counts: { 'room/a': 3 }, scope: 'cluster', hubs: 2 }, String(seen));
+      assert.equal((await ask(a, secret)).counts['room/a'], 4, 'the private subscription on the other hub');
+
+      b.proc.child.kill('SIGKILL');
+      const killed = Date.now();
+      await until(async () => (await ask(a)).hubs === 1, 'the killed hub dropping out', 5000);
+      const took = Date.now() - killed;
+      assert.ok(took <= 3 * 200 + 800, `dropped out within three heartbeats (took ${took} ms)`);
+      assert.deepEqual(await ask(a), { counts: { 'room/a': 2 }, scope: 'cluster', hubs: 1 });
+      a.proc.child.kill('SIGTERM');
+      await a.proc.exit(10_000);
+    } finally {
+      for (const r of readers) r.close();
+      await redis.stop();
+    }
+  });
+});
+
+async function httpRequestJson(url: string, bearer?: string): Promise<unknown> {
+  const response = await fetch(url, {
+    headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(response.status, 200);
+  return response.json();
+}

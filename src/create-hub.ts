@@ -220,18 +220,29 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   );
   const assets = new Map<string, StaticAsset>([['/', asset('text/html; charset=utf-8', DEFAULT_PAGE)]]);
   for (const [path, file] of clientBundleAssets()) assets.set(path, file);
+  const presence = new Presence(core, log.board, options.presenceMs ?? HUB_DEFAULTS.presenceMs, (error) =>
+    logger.debug({ err: error }, 'presence heartbeat failed'),
+  );
   const monitor =
     options.monitor === false
       ? undefined
       : createMonitor(core, httpCounters, {
           onError: (error) => logger.error({ err: error }, 'monitor tick failed'),
+          cluster: () =>
+            presence.clustered
+              ? presence.hubs().map((hub) => ({
+                  id: hub.id,
+                  address: hub.address,
+                  connections: hub.connections,
+                  eventsPerSecond: hub.eventsPerSecond,
+                  lastSeen: hub.lastSeen,
+                  self: hub.id === presence.id,
+                }))
+              : undefined,
           ...(options.monitor === true || options.monitor === undefined ? {} : options.monitor),
         });
   for (const [path, file] of monitor?.assets ?? []) assets.set(path, file);
   for (const [path, file] of options.assets ?? []) assets.set(path, file);
-  const presence = new Presence(core, log.board, options.presenceMs ?? HUB_DEFAULTS.presenceMs, (error) =>
-    logger.debug({ err: error }, 'presence heartbeat failed'),
-  );
   const router = createRouter(core, {
     presence,
     cors: new CorsPolicy(options.corsOrigins ?? []),

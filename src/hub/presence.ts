@@ -33,6 +33,8 @@ export interface SubscriptionCounts {
 }
 
 export const DEFAULT_PRESENCE_MS = 2_000;
+/** Events per second are measured over at least this long, however short the heartbeat. */
+const RATE_WINDOW_MS = 1_000;
 /** A hub not heard of for this many heartbeats is taken for dead. */
 const LIVES = 3;
 
@@ -51,8 +53,8 @@ export class Presence {
   #address = '';
   #others: HubRecord[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #lastPublished: number;
-  #lastBeat = Date.now();
+  /** (time, events published) at recent heartbeats: the rate is taken over at least a second. */
+  readonly #samples: [number, number][] = [];
   #eventsPerSecond = 0;
   #beating = false;
 
@@ -67,7 +69,7 @@ export class Presence {
     this.#intervalMs = intervalMs;
     this.#onError = onError;
     this.id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.#lastPublished = hub.counters.eventsPublished;
+    this.#samples.push([Date.now(), hub.counters.eventsPublished]);
     this.#timer = setInterval(() => void this.beat(), intervalMs).unref();
     void this.beat();
   }
@@ -103,10 +105,11 @@ export class Presence {
   async beat(): Promise<void> {
     const now = Date.now();
     const published = this.#hub.counters.eventsPublished;
-    const seconds = Math.max(0.001, (now - this.#lastBeat) / 1000);
-    this.#eventsPerSecond = Math.round(((published - this.#lastPublished) / seconds) * 10) / 10;
-    this.#lastPublished = published;
-    this.#lastBeat = now;
+    this.#samples.push([now, published]);
+    while (this.#samples.length > 2 && now - this.#samples[1]![0] >= RATE_WINDOW_MS) this.#samples.shift();
+    const [since, before] = this.#samples[0]!;
+    const seconds = Math.max(0.001, (now - since) / 1000);
+    this.#eventsPerSecond = Math.round(((published - before) / seconds) * 10) / 10;
     if (this.#board === undefined || this.#beating) return;
     this.#beating = true;
     try {

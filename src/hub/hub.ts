@@ -68,7 +68,7 @@ export class Hub {
     this.#delivery = new Delivery(this.counters, options.limits.maxUnsentBytesPerSession, (session) =>
       this.closeSession(session, 'destroy'),
     );
-    this.#fanOut = new FanOut(this.#sessions.index, this.#delivery);
+    this.#fanOut = new FanOut(this.#sessions.index, this.#delivery, (a, b) => this.#log.compareIds(a, b));
     this.#handover = new Handover(this.#log, this.#wires, this.#delivery, options.retryMs);
     this.#publishers = new PublisherAdmission(options.limits, options.publishers, this.counters);
     this.#untail = this.#log.tail({
@@ -191,6 +191,8 @@ export class Hub {
   #onLogGap(lastId: string, head: string): void {
     for (const session of this.#sessions) {
       if (session.state !== 'live') continue;
+      // Ids start over after the gap: nothing from the new head on was replayed.
+      session.liveAfter = undefined;
       session.enqueue(gapEvent(lastId, STORE_GAP_REASON), false);
       session.enqueue(resumeBlock(head), false);
       this.#delivery.markDirty(session);

@@ -25,7 +25,7 @@ describe('monitor cluster view', { skip: browserUnavailable ?? redisUnavailable,
     const options = {
       store: `${redis.url}?stream=monitor`,
       jwtKey: TEST_KEY,
-      presenceMs: 200,
+      presenceMs: 500,
       monitor: { intervalMs: 200 },
     };
     const a = await openHub(options);
@@ -67,12 +67,17 @@ describe('monitor cluster view', { skip: browserUnavailable ?? redisUnavailable,
     const page = await browser.newPage();
     await page.setViewportSize({ width: 1280, height: 1400 });
     await page.goto(`${aUrl}/`);
-    await page.waitForFunction(() => document.querySelectorAll('#cluster-body tr').length === 2, undefined, {
-      timeout: 10_000,
-    });
-    const rows = await page.$$eval('#cluster-body tr', (trs) =>
-      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    // Read in the page in one go, once both rows are there (a render in between cannot split it).
+    const handle = await page.waitForFunction(
+      () => {
+        const trs = [...document.querySelectorAll('#cluster-body tr')];
+        if (trs.length !== 2) return undefined;
+        return trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''));
+      },
+      undefined,
+      { timeout: 10_000 },
     );
+    const rows = (await handle.jsonValue()) as string[][];
     assert.match(rows[0]![0]!, /\(this hub\)$/);
     assert.equal(rows[0]![1], `${aUrl}/`);
     assert.equal(rows[0]![4], 'now');

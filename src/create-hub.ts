@@ -26,15 +26,23 @@ import { TrustedProxies } from './http/trusted-proxies.js';
 import type { PublishInput } from './hub/event-rules.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
-import type { EventLog } from './log/event-log.js';
+import { DEFAULT_PRESENCE_MS, type HubRecord, Presence } from './hub/presence.js';
+import type { EventLog, Retention } from './log/event-log.js';
 import { MEMORY_LOG_DEFAULTS, MemoryLog } from './log/memory.js';
+import { openStore, parseStoreUrl } from './log/open-store.js';
 import { createMonitor, type Monitor, type MonitorOptions } from './monitor/monitor.js';
 
 /** Options of `createHub`; every one has a default (see `HUB_DEFAULTS`). */
 export interface HubOptions {
-  /** The event log. Default: an in-memory log bounded by `history`. */
+  /**
+   * Where events are kept: a store URL (`memory`, `sqlite:PATH`, `redis://host:port[/db][?stream=NAME]`,
+   * see STORE_URL_FORMS) or a ready EventLog. Default `memory`. `createHub` is synchronous and
+   * takes only `memory` or an EventLog; `await openHub(options)` opens any URL first.
+   */
+  store?: string | EventLog;
+  /** @deprecated The same as `store` with an EventLog (kept for existing callers; `store` wins). */
   log?: EventLog;
-  /** Bounds of the default in-memory history. */
+  /** Retention of a store the hub opens from a URL (an EventLog passed in keeps its own). */
   history?: { maxEvents?: number; maxBytes?: number; maxAgeMs?: number };
   /**
    * HS256 key (at least 32 bytes) for publisher and subscriber JWTs: the shorthand for
@@ -70,6 +78,11 @@ export interface HubOptions {
   limits?: Partial<Limits>;
   /** `retry:` sent to every new subscriber (ms). */
   retryMs?: number;
+  /**
+   * With a shared store (Redis), how often this hub writes its subscriber counts and figures to it
+   * (ms); a hub not heard of for three of these drops out of counts and the monitor's cluster view.
+   */
+  presenceMs?: number;
   /** Quiet streams get a comment line this often (ms). */
   heartbeatMs?: number;
   /** Base of the jittered reconnect delay when shedding load or shutting down (ms). */
@@ -106,6 +119,7 @@ export const HUB_DEFAULTS = {
   drainTimeoutMs: 5_000,
   pollQuietMs: 250,
   pollTimeoutMs: 25_000,
+  presenceMs: DEFAULT_PRESENCE_MS,
   serverTimeouts: DEFAULT_SERVER_TIMEOUTS,
 } as const;
 
@@ -166,6 +180,13 @@ export interface HeraldHub {
   head(): Promise<string>;
   /** Anonymous subscriptions per selector (those made with a credential are private and not listed). */
   subscriberCounts(): ReadonlyMap<string, number>;
+  /**
+   * Subscriptions covered by each selector, cluster-wide with a shared store: what
+   * `GET /subscriptions?topic=...` answers an anonymous caller (public subscriptions only).
+   */
+  subscriptionCounts(selectors: readonly string[]): Record<string, number>;
+  /** Every live hub of the cluster (this one first), as their heartbeats last said. */
+  clusterHubs(): HubRecord[];
   /** The monitor (its collector), when on. */
   readonly monitor: Monitor | undefined;
   /**
@@ -179,14 +200,55 @@ const DEFAULT_PAGE = `<!doctype html><meta charset="utf-8"><title>Herald</title>
 <h1>Herald</h1><p>A Server-Sent Events hub. Subscribe with <code>GET /events?topic=...</code>,
 publish with <code>POST /publish</code>. Health: <a href="healthz">/healthz</a>, metrics: <a href="metrics">/metrics</a>.</p>`;
 
+function addressOf(server: Server, host: string): string {
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : 0;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+}
+
+/** The retention `history` asks for, every bound filled in. */
+function retentionOf(options: HubOptions): Retention {
+  return {
+    maxEvents: options.history?.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents,
+    maxBytes: options.history?.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes,
+    maxAgeMs: options.history?.maxAgeMs,
+  };
+}
+
+/**
+ * Opens the store `options.store` names (any store URL; see `openStore` for its errors:
+ * StoreUrlError for a malformed URL, StoreOpenError when it cannot be opened), applies `history`
+ * as its retention, and makes the hub on it. The hub owns the log: `hub.close()` closes it.
+ */
+export async function openHub(options: HubOptions = {}): Promise<HeraldHub> {
+  const store = options.store ?? options.log;
+  if (store === undefined || typeof store !== 'string') return createHub(options);
+  const log = await openStore(store, retentionOf(options));
+  try {
+    return createHub({ ...options, store: log });
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+}
+
+/** The log `createHub` uses: the one given, or a memory log; other URLs need `openHub`. */
+function logOf(options: HubOptions): EventLog {
+  const store = options.store ?? options.log;
+  if (store === undefined) return new MemoryLog(retentionOf(options));
+  if (typeof store !== 'string') return store;
+  if (parseStoreUrl(store).kind === 'memory') return new MemoryLog(retentionOf(options));
+  throw new TypeError(
+    `createHub cannot open ${JSON.stringify(store)} synchronously: use \`await openHub({ store })\` (or pass an EventLog from \`await openStore(url)\`)`,
+  );
+}
+
+/**
+ * Makes a hub, synchronously, on `options.store` when it is an EventLog or `memory` (the default).
+ * For a store URL (`sqlite:`, `redis://`) use `openHub`.
+ */
 export function createHub(options: HubOptions = {}): HeraldHub {
-  const log =
-    options.log ??
-    new MemoryLog({
-      maxEvents: options.history?.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents,
-      maxBytes: options.history?.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes,
-      maxAgeMs: options.history?.maxAgeMs,
-    });
+  const log = logOf(options);
   const logger: HubLogger =
     options.logger ??
     (options.onError === undefined
@@ -237,16 +299,31 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   );
   const assets = new Map<string, StaticAsset>([['/', asset('text/html; charset=utf-8', DEFAULT_PAGE)]]);
   for (const [path, file] of clientBundleAssets()) assets.set(path, file);
+  const presence = new Presence(core, log.board, options.presenceMs ?? HUB_DEFAULTS.presenceMs, (error) =>
+    logger.debug({ err: error }, 'presence heartbeat failed'),
+  );
   const monitor =
     options.monitor === false
       ? undefined
       : createMonitor(core, httpCounters, {
           onError: (error) => logger.error({ err: error }, 'monitor tick failed'),
+          cluster: () =>
+            presence.clustered
+              ? presence.hubs().map((hub) => ({
+                  id: hub.id,
+                  address: hub.address,
+                  connections: hub.connections,
+                  eventsPerSecond: hub.eventsPerSecond,
+                  lastSeen: hub.lastSeen,
+                  self: hub.id === presence.id,
+                }))
+              : undefined,
           ...(options.monitor === true || options.monitor === undefined ? {} : options.monitor),
         });
   for (const [path, file] of monitor?.assets ?? []) assets.set(path, file);
   for (const [path, file] of options.assets ?? []) assets.set(path, file);
   const router = createRouter(core, {
+    presence,
     cors: new CorsPolicy(options.corsOrigins ?? [], options.corsHeaders),
     credentials: { cookie: authCookie },
     assets,
@@ -270,6 +347,8 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     compareIds: (a, b) => core.compareIds(a, b),
     head: () => core.head(),
     subscriberCounts: () => core.topicCounts(),
+    subscriptionCounts: (selectors) => presence.counts(selectors, undefined, Number.POSITIVE_INFINITY).counts,
+    clusterHubs: () => presence.hubs(),
     stats: () => ({
       connections: core.connections,
       authenticatedConnections: core.authenticatedConnections,
@@ -291,10 +370,12 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       const server = createHttpServer(handler, timeouts, onClientError);
       await listen(server, port, host);
       servers.push({ server, closeIdle: () => server.closeIdleConnections() });
+      if (servers.length === 1) presence.address = addressOf(server, host);
       return server;
     }) as HeraldHub['listen'],
     async close() {
       monitor?.stop();
+      await presence.close();
       // Stop accepting; streams then drain (their last bytes and retry: out) before idle sockets go.
       for (const { server } of servers) server.close();
       await core.close();

@@ -21,6 +21,7 @@ export {
   type HubOptions,
   type HubStats,
   type ListenOptions,
+  openHub,
 } from './create-hub.js';
 export { DEFAULT_AUTH_COOKIE } from './http/cookies.js';
 export { CORS_ALLOWED_HEADERS, CorsConfigError } from './http/cors.js';
@@ -33,10 +34,12 @@ export { TrustedProxyError } from './http/trusted-proxies.js';
 export type { Authorizer, Credential, CredentialSource, Grant, IssuedTicket } from './hub/authorizer.js';
 export type { PublishInput } from './hub/event-rules.js';
 export { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
+export type { HubRecord, SubscriptionCounts } from './hub/presence.js';
 export { HeraldError, type RefusalCode } from './hub/refusal.js';
 export { MONITOR_SELECTOR } from './hub/subscriber-admission.js';
 export type { TopicSelector } from './hub/topic-selector.js';
 export {
+  type ClusterBoard,
   type EventLog,
   LogUnavailableError,
   type NewEvent,
@@ -46,4 +49,14 @@ export {
   type TailListener,
 } from './log/event-log.js';
 export { MemoryLog, type MemoryLogOptions } from './log/memory.js';
+export {
+  openStore,
+  parseStoreUrl,
+  STORE_URL_FORMS,
+  StoreOpenError,
+  type StoreSpec,
+  StoreUrlError,
+} from './log/open-store.js';
+export { RedisLog, type RedisLogOptions } from './log/redis.js';
+export { SqliteLog, type SqliteLogOptions, type SqliteSynchronous } from './log/sqlite.js';
 export type { Monitor, MonitorOptions } from './monitor/monitor.js';

@@ -61,13 +61,18 @@ export async function startChat(port = 0, host = '127.0.0.1'): Promise<ChatServe
   // the history goes; past that the hub says so with a herald-gap event first).
   const origin = await hub.head();
 
-  // Presence: how many streams are subscribed to each room, published when it changes.
+  // Presence: how many streams are subscribed to each room, published when it changes. The counts
+  // are what GET /subscriptions?topic=chat/ROOM answers (cluster-wide when the hub is on Redis);
+  // this hub's own subscriptions say which rooms exist.
   const counted = new Map<string, number>();
   const presence = setInterval(() => {
-    const counts = hub.subscriberCounts();
-    for (const room of new Set([...counted.keys(), ...counts.keys()])) {
-      if (!room.startsWith('chat/') || room.includes('*')) continue;
-      const count = counts.get(room) ?? 0;
+    const rooms = [...new Set([...counted.keys(), ...hub.subscriberCounts().keys()])].filter(
+      (room) => room.startsWith('chat/') && !room.includes('*'),
+    );
+    if (rooms.length === 0) return;
+    const counts = hub.subscriptionCounts(rooms);
+    for (const room of rooms) {
+      const count = counts[room] ?? 0;
       if (count === (counted.get(room) ?? 0)) continue;
       counted.set(room, count);
       if (count > 0)

@@ -17,6 +17,16 @@ import { CorsConfigError, CorsPolicy } from '../http/cors.js';
 import type { TlsFiles } from '../http/server.js';
 import { TrustedProxies, TrustedProxyError } from '../http/trusted-proxies.js';
 import type { Limits } from '../hub/limits.js';
+import type { EventLog } from '../log/event-log.js';
+import {
+  openStore,
+  parseStoreUrl,
+  STORE_URL_FORMS,
+  StoreOpenError,
+  StoreUrlError,
+} from '../log/open-store.js';
+import { reasonOf } from '../log/store-errors.js';
+import { parseDuration } from './duration.js';
 import { CliError, usageError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './log.js';
 import { type Args, type CommandSpec, kebab, type OptionSpec, type Sourced } from './options.js';
@@ -78,6 +88,12 @@ const TIMINGS = [
     field: 'pollQuietMs',
     min: 0,
     help: 'long-poll: answer ends this long after a burst, in ms',
+  },
+  {
+    name: 'presence-interval',
+    field: 'presenceMs',
+    min: 100,
+    help: 'with a shared store, how often this hub heartbeats its subscriber counts and figures to the cluster, in ms (a hub silent for 3 of these drops out)',
   },
   {
     name: 'poll-timeout',
@@ -181,6 +197,14 @@ export const SERVE: CommandSpec = {
         "the monitor's figures and $SYS/ topics need a subscriber token listing $SYS/** (default: public)",
     },
     {
+      name: 'store',
+      kind: 'value',
+      value: 'URL',
+      default: 'memory',
+      env: ['HERALD_STORE'],
+      description: `where events are kept for replay: ${STORE_URL_FORMS.join(' | ')}; hubs on one Redis stream are one cluster`,
+    },
+    {
       name: 'history-events',
       kind: 'value',
       value: 'N',
@@ -194,6 +218,14 @@ export const SERVE: CommandSpec = {
       default: HUB_DEFAULTS.history.maxBytes,
       bytes: true,
       description: 'bytes of events kept for replay',
+    },
+    {
+      name: 'history-age',
+      kind: 'value',
+      value: 'DURATION',
+      default: 'none',
+      description:
+        'events older than this are dropped from replay (30s, 15m, 24h, 7d); applies to every store',
     },
     ...LIMIT_NAMES.map(
       (limit): OptionSpec => ({
@@ -270,6 +302,8 @@ export const SERVE: CommandSpec = {
     'herald serve',
     'herald serve --port 0 --log-level debug',
     'herald serve --tls-cert cert.pem --tls-key key.pem   # HTTPS, HTTP/2',
+    'herald serve --store sqlite:./herald.db --history-age 24h',
+    'herald serve --store redis://127.0.0.1:6379 --port 8081 --jwt-key "$HERALD_JWT_KEY"',
     'HERALD_JWT_KEY=$(openssl rand -base64 32) herald serve --host 0.0.0.0 --cors-origin https://example.com',
     'herald serve --publisher-key pem:./publisher.pem --subscriber-key jwks:https://auth.example.com/jwks.json --no-query-token',
   ],
@@ -283,6 +317,8 @@ interface ServeConfig {
   /** No publisher key was given: the run's random key verifies publishers (and its token is printed). */
   generated: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** The store URL, already checked by parseStoreUrl. */
+  store: string;
   hub: HubOptions;
   /** HTTPS with HTTP/2 when given. */
   tls: TlsFiles | undefined;
@@ -308,6 +344,32 @@ function readTls(args: Args): TlsFiles | undefined {
     }
   };
   return { cert: read(cert), key: read(key) };
+}
+
+/** `--store` (or HERALD_STORE), checked: a malformed URL is a usage error (exit 2). */
+function readStore(args: Args): string {
+  const found = args.sourced('store');
+  if (found === undefined) return 'memory';
+  try {
+    parseStoreUrl(found.text);
+  } catch (error) {
+    if (error instanceof StoreUrlError) throw usageError(`${found.from}: ${reasonOf(error)}`);
+    throw error;
+  }
+  return found.text;
+}
+
+/** `--history-age` in ms, or undefined for no bound by age. */
+function readHistoryAge(args: Args): number | undefined {
+  const text = args.string('history-age');
+  if (text === undefined || text === 'none') return undefined;
+  try {
+    const seconds = parseDuration(text);
+    if (seconds < 1) throw new RangeError('it must be at least 1 s');
+    return seconds * 1000;
+  } catch (error) {
+    throw usageError(`--history-age: ${reasonOf(error)} (got "${text}")`);
+  }
 }
 
 /** Is `host` a loopback address (reachable from this machine only)? */
@@ -360,6 +422,7 @@ function readConfig(args: Args): ServeConfig {
     history: {
       maxEvents: args.integer('history-events', { min: 0 }) ?? HUB_DEFAULTS.history.maxEvents,
       maxBytes: args.integer('history-bytes', { min: 0 }) ?? HUB_DEFAULTS.history.maxBytes,
+      maxAgeMs: readHistoryAge(args),
     },
     corsOrigins: args.list('cors-origin'),
     corsHeaders: args.list('cors-header'),
@@ -375,7 +438,16 @@ function readConfig(args: Args): ServeConfig {
   }
   for (const t of TIMINGS)
     hub[t.field] = args.integer(t.name, { min: t.min, max: MAX_TIMER_MS }) ?? HUB_DEFAULTS[t.field];
-  return { port, host, jwtKey: key?.text, generated, logLevel: level.text, hub, tls: readTls(args) };
+  return {
+    port,
+    host,
+    jwtKey: key?.text,
+    generated,
+    logLevel: level.text,
+    store: readStore(args),
+    hub,
+    tls: readTls(args),
+  };
 }
 
 /** `--publisher-key SPEC` / `--subscriber-key SPEC`, parsed; a bad spec is a usage error. */
@@ -441,6 +513,11 @@ function authOptions(args: Args): Partial<HubOptions> {
   return options;
 }
 
+/** The store URL for logs, without a password. */
+function storeLabel(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
 /** `http://127.0.0.1:8080/`; an unspecified address (0.0.0.0, ::) is shown as localhost. */
 function baseUrl(host: string, port: number, secure: boolean): string {
   const shown = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host;
@@ -472,9 +549,18 @@ export async function serve(args: Args): Promise<void> {
     config.jwtKey ??
     (generated || config.hub.subscriberKey === undefined ? randomBytes(32).toString('base64url') : undefined);
   let hub: HeraldHub;
+  let store: EventLog;
   try {
-    hub = createHub({ ...config.hub, jwtKey, logger: log });
+    store = await openStore(config.store, config.hub.history);
   } catch (error) {
+    // StoreOpenError (unreachable Redis, unwritable or corrupt SQLite) names the store; anything else: one line too.
+    if (error instanceof StoreOpenError) throw new CliError(reasonOf(error));
+    throw new CliError(`cannot open the store ${storeLabel(config.store)}: ${reasonOf(error)}`);
+  }
+  try {
+    hub = createHub({ ...config.hub, store, jwtKey, logger: log });
+  } catch (error) {
+    await store.close();
     if (error instanceof KeySpecError) throw usageError(error.message);
     throw error;
   }
@@ -497,7 +583,7 @@ export async function serve(args: Args): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   const url = baseUrl(config.host, port, config.tls !== undefined);
   log.info(
-    { url, host: config.host, port, http2: config.tls !== undefined },
+    { url, host: config.host, port, http2: config.tls !== undefined, store: storeLabel(config.store) },
     `herald listening on ${url}${config.tls === undefined ? '' : ' (HTTPS: HTTP/2 and HTTP/1.1)'} (open it for the monitor)`,
   );
   if (generated && jwtKey !== undefined) {

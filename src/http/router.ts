@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Hub } from '../hub/hub.js';
+import type { Presence } from '../hub/presence.js';
 import { HeraldError, quote } from '../hub/refusal.js';
 import type { CorsPolicy } from './cors.js';
 import { type CredentialOptions, monitorCredential } from './credentials.js';
@@ -10,6 +11,7 @@ import { publishRoute } from './publish-route.js';
 import { refusalReply } from './refusal-reply.js';
 import type { StaticAsset } from './static-assets.js';
 import { subscribeRoute } from './subscribe-route.js';
+import { subscriptionsRoute } from './subscriptions-route.js';
 import { ticketsRoute } from './tickets-route.js';
 
 export interface RouterOptions {
@@ -22,6 +24,8 @@ export interface RouterOptions {
   polls: LongPolls;
   /** Streams at fixed paths and their topic selectors (the monitor's `GET /stats`). */
   streams?: ReadonlyMap<string, readonly string[]>;
+  /** Subscriber counts for GET /subscriptions. */
+  presence: Presence;
 }
 
 export type Router = (request: HttpRequest) => Promise<HttpReply>;
@@ -59,6 +63,10 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
         return ticketsRoute(hub, request, options.credentials);
       case '/publish':
         return method === 'POST' ? publishRoute(hub, request) : methodNotAllowed('POST');
+      case '/subscriptions':
+        return method === 'GET'
+          ? subscriptionsRoute(hub, options.presence, request)
+          : methodNotAllowed('GET');
       case '/healthz':
         if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
         return json(hub.closing ? 503 : 200, {
@@ -88,7 +96,7 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     }
     return refuse(
       404,
-      `no such endpoint: ${quote(path)} (the API is GET /events, POST /publish, POST /tickets, GET /healthz, GET /metrics)`,
+      `no such endpoint: ${quote(path)} (the API is GET /events, POST /publish, POST /tickets, GET /subscriptions, GET /healthz, GET /metrics)`,
     );
   }
 

@@ -17,6 +17,7 @@ export class FanOut {
   constructor(
     private readonly index: TopicIndex<Session>,
     private readonly delivery: Delivery,
+    private readonly compareIds: (a: string, b: string) => number,
   ) {}
 
   send(event: Outgoing): void {
@@ -36,6 +37,11 @@ export class FanOut {
     session.round = this.#round;
     if (!session.mayReceive(event, this.#segments)) return;
     if (session.state === 'live') {
+      if (session.liveAfter !== undefined && event.id !== undefined) {
+        // Already sent by the replay: the tail was behind it.
+        if (this.compareIds(event.id, session.liveAfter) <= 0) return;
+        session.liveAfter = undefined;
+      }
       session.enqueue(event.wire, true);
       this.delivery.markDirty(session);
     } else if (session.state === 'replaying') {

@@ -37,10 +37,15 @@ export class Handover {
     session.held = undefined;
     session.heldBytes = 0;
     session.state = 'live';
+    let passed = false;
     for (const event of held) {
-      if (event.id === undefined || this.log.compareIds(event.id, cursor) > 0)
+      if (event.id === undefined || this.log.compareIds(event.id, cursor) > 0) {
         session.enqueue(event.wire, true);
+        if (event.id !== undefined) passed = true;
+      }
     }
+    // The tail may still be behind what the replay read (Redis): fan-out skips up to the cursor.
+    if (!passed) session.liveAfter = cursor;
     this.delivery.markDirty(session);
   }
 

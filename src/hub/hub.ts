@@ -85,7 +85,7 @@ export class Hub {
     this.#delivery = new Delivery(this.counters, options.limits.maxUnsentBytesPerSession, (session) =>
       this.closeSession(session, 'destroy'),
     );
-    this.#fanOut = new FanOut(this.#sessions.index, this.#delivery);
+    this.#fanOut = new FanOut(this.#sessions.index, this.#delivery, (a, b) => this.#log.compareIds(a, b));
     this.#handover = new Handover(this.#log, this.#wires, this.#delivery, options.retryMs);
     this.#publishers = new PublisherAdmission(options.limits, options.publishers, this.counters);
     this.#tickets = new TicketAdmission(options.limits, options.subscribers, options.tickets);
@@ -131,6 +131,21 @@ export class Hub {
       found = true;
     });
     return found;
+  }
+
+  /** Subscriptions per selector of authenticated sessions: for presence, counted, never listed. */
+  privateTopicCounts(): ReadonlyMap<string, number> {
+    return this.#sessions.privateCounts();
+  }
+
+  /** The verified grant of a subscriber credential (presence asks like a subscribe would). */
+  async verifySubscriber(credential: Credential): Promise<Grant> {
+    if (this.#options.subscribers === undefined)
+      throw new HeraldError(
+        'unauthenticated',
+        'this hub has no JWT key, so it cannot accept subscriber tokens',
+      );
+    return this.#options.subscribers.verify(credential);
   }
 
   /** Retained history, for stats. */
@@ -203,6 +218,8 @@ export class Hub {
   #onLogGap(lastId: string, head: string): void {
     for (const session of this.#sessions) {
       if (session.state !== 'live') continue;
+      // Ids start over after the gap: nothing from the new head on was replayed.
+      session.liveAfter = undefined;
       session.enqueue(gapEvent(lastId, STORE_GAP_REASON), false);
       session.enqueue(resumeEvent(head), false);
       this.#delivery.markDirty(session);

@@ -11,6 +11,8 @@ export class SessionRegistry {
   readonly #perClient = new Map<string, number>();
   /** Subscriptions per selector of anonymous sessions only: an authenticated one's topics are private. */
   readonly #publicCounts = new Map<string, number>();
+  /** Subscriptions per selector of authenticated sessions: counted for callers whose token covers them. */
+  readonly #privateCounts = new Map<string, number>();
   readonly #expiring = new Set<Session>();
   #authenticated = 0;
 
@@ -32,7 +34,8 @@ export class SessionRegistry {
     this.#perClient.set(session.client, this.streamsOf(session.client) + 1);
     for (const selector of session.selectors) this.index.add(selector, session);
     if (session.authenticated) this.#authenticated++;
-    else for (const selector of session.selectors) bump(this.#publicCounts, selector.text, 1);
+    const counts = session.authenticated ? this.#privateCounts : this.#publicCounts;
+    for (const selector of session.selectors) bump(counts, selector.text, 1);
     if (session.expiresAt !== undefined) this.#expiring.add(session);
   }
 
@@ -41,13 +44,19 @@ export class SessionRegistry {
     bump(this.#perClient, session.client, -1);
     for (const selector of session.selectors) this.index.remove(selector, session);
     if (session.authenticated) this.#authenticated--;
-    else for (const selector of session.selectors) bump(this.#publicCounts, selector.text, -1);
+    const counts = session.authenticated ? this.#privateCounts : this.#publicCounts;
+    for (const selector of session.selectors) bump(counts, selector.text, -1);
     this.#expiring.delete(session);
   }
 
   /** Anonymous subscriptions per selector, for the monitor. */
   publicCounts(): ReadonlyMap<string, number> {
     return this.#publicCounts;
+  }
+
+  /** Subscriptions per selector of authenticated sessions (never listed; counted for authorized callers). */
+  privateCounts(): ReadonlyMap<string, number> {
+    return this.#privateCounts;
   }
 
   /** Sessions whose credential has expired by `now`. */

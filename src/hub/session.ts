@@ -39,6 +39,11 @@ export class Session {
   /** Live events that arrived while the replay was being read; delivered after it, without duplicates. */
   held: Outgoing[] | undefined = [];
   heldBytes = 0;
+  /**
+   * Where the replay ended, until the tail passes it: a shared log's tail can lag its reads, so
+   * live events at or before this id were already replayed and are skipped.
+   */
+  liveAfter: string | undefined;
   /** Last fan-out round that visited this session, so an event with several topics is delivered once. */
   round = 0;
   lastWriteAt: number;

@@ -100,3 +100,20 @@ export function anySelectorMatches(selectors: readonly TopicSelector[], topics: 
     topics.map((topic) => topic.split('/')),
   );
 }
+
+/** Does `outer` match every topic `inner` matches (so a grant of `outer` covers a query of `inner`)? */
+export function selectorCovers(outer: TopicSelector, inner: TopicSelector): boolean {
+  const o = outer.segments;
+  const i = inner.segments;
+  for (let n = 0; n < o.length; n++) {
+    const s = o[n];
+    if (s === '**') return !(n === 0 && i[0] !== undefined && isSystemTopic(i[0]));
+    if (n >= i.length || i[n] === '**') return false;
+    if (s === '*') {
+      if (n === 0 && isSystemTopic(i[0]!)) return false;
+      continue;
+    }
+    if (s !== i[n]) return false;
+  }
+  return o.length === i.length;
+}

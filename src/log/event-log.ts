@@ -62,6 +62,20 @@ export class LogUnavailableError extends Error {
 }
 
 /**
+ * A shared notice board beside a shared log (Redis): each hub of a cluster keeps a record there
+ * that expires unless renewed, so the others see who is up (presence, the monitor's cluster view).
+ * Logs that only one process uses have none.
+ */
+export interface ClusterBoard {
+  /** Writes (or renews) this hub's record; it disappears `ttlMs` after the last write. */
+  write(hubId: string, record: string, ttlMs: number): Promise<void>;
+  /** Every hub's live record, by hub id (this hub's included). */
+  read(): Promise<Map<string, string>>;
+  /** Removes this hub's record at once (a clean shutdown). */
+  remove(hubId: string): Promise<void>;
+}
+
+/**
  * The event log every event goes through, in every mode: it assigns ids, keeps history for
  * replay, and feeds the hub's fan-out through its tail. Memory, SQLite and Redis implement it, and
  * `test/log/conformance.ts` holds each of them to the same rules.
@@ -83,6 +97,8 @@ export interface EventLog {
   tail(listener: TailListener): () => void;
   /** Retained history, for stats (may be an estimate for a shared store). */
   size(): { events: number; bytes: number };
+  /** The cluster's board, for a log that hubs share (Redis); undefined for one process's log. */
+  readonly board?: ClusterBoard;
   /** Flushes and releases resources; pending appends settle first. */
   close(): Promise<void>;
 }

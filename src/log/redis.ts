@@ -17,6 +17,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { createClient, ErrorReply } from '@redis/client';
 import {
+  type ClusterBoard,
   type EventLog,
   LogUnavailableError,
   type NewEvent,
@@ -317,6 +318,47 @@ export class RedisLog implements EventLog {
   #closed = false;
   #opened = false;
   #wake: (() => void) | undefined;
+
+  /**
+   * The cluster's board: one key per hub (`<stream>:hub:<id>`, expiring with PX) and a sorted set
+   * of hub ids (`<stream>:hubs`) to find them; ids whose key has expired are pruned on read.
+   */
+  readonly board: ClusterBoard = {
+    write: async (hubId, record, ttlMs) => {
+      this.#checkOpen();
+      const now = String(Date.now());
+      await Promise.all([
+        this.#call(this.#commands, ['SET', `${this.stream}:hub:${hubId}`, record, 'PX', String(ttlMs)]),
+        this.#call(this.#commands, ['ZADD', `${this.stream}:hubs`, now, hubId]),
+      ]);
+    },
+    read: async () => {
+      this.#checkOpen();
+      const ids = await this.#call<string[]>(this.#commands, ['ZRANGE', `${this.stream}:hubs`, '0', '-1']);
+      const records = new Map<string, string>();
+      if (ids.length === 0) return records;
+      const values = await this.#call<(string | null)[]>(this.#commands, [
+        'MGET',
+        ...ids.map((id) => `${this.stream}:hub:${id}`),
+      ]);
+      const gone: string[] = [];
+      ids.forEach((id, i) => {
+        const value = values[i];
+        if (typeof value === 'string') records.set(id, value);
+        else gone.push(id);
+      });
+      if (gone.length > 0)
+        void this.#call(this.#commands, ['ZREM', `${this.stream}:hubs`, ...gone]).catch(() => {});
+      return records;
+    },
+    remove: async (hubId) => {
+      if (this.#closed) return;
+      await Promise.all([
+        this.#call(this.#commands, ['DEL', `${this.stream}:hub:${hubId}`]),
+        this.#call(this.#commands, ['ZREM', `${this.stream}:hubs`, hubId]),
+      ]);
+    },
+  };
 
   /** Connects, checks that Redis answers (PING) within `timeoutMs`, starts the tail. */
   static async open(options: RedisLogOptions): Promise<RedisLog> {

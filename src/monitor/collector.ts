@@ -4,7 +4,7 @@ import { HistoryRing } from './history-ring.js';
 import { NAMED_STATS_TOPIC, publishNamedStats } from './named-stats.js';
 import { ProcessTop } from './process-top.js';
 import { type RatedCounters, RateMeter } from './rates.js';
-import type { StatsSnapshot, SystemSample } from './snapshot.js';
+import type { ClusterMember, StatsSnapshot, SystemSample } from './snapshot.js';
 import { SystemStats } from './system-stats.js';
 import {
   DEFAULT_THRESHOLDS,
@@ -37,6 +37,8 @@ export interface CollectorOptions {
   sample?: (watched: boolean) => SystemSample | Promise<SystemSample>;
   /** Where errors of a tick go. */
   onError?: (error: unknown) => void;
+  /** The cluster's hubs (this one first), when the hub shares its store; else undefined. */
+  cluster?: () => ClusterMember[] | undefined;
 }
 
 export const COLLECTOR_DEFAULTS = {
@@ -212,6 +214,8 @@ export class Collector {
       warnings: [],
     };
     if (sample.top !== undefined) snapshot.top = sample.top;
+    const cluster = this.options.cluster?.();
+    if (cluster !== undefined) snapshot.cluster = cluster;
     return snapshot;
   }
 

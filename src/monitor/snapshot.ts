@@ -62,4 +62,21 @@ export interface StatsSnapshot {
   topics: { count: number; top: { selector: string; subscribers: number }[] };
   /** Names of the threshold rules at warning level now. */
   warnings: string[];
+  /**
+   * Every live hub of the cluster (hubs sharing a Redis stream), this one first, from their
+   * heartbeats; absent for a hub alone on its store.
+   */
+  cluster?: ClusterMember[];
+}
+
+/** One hub of the cluster in a snapshot. */
+export interface ClusterMember {
+  id: string;
+  address: string;
+  connections: number;
+  eventsPerSecond: number;
+  /** Epoch milliseconds of its last heartbeat (now, for this hub). */
+  lastSeen: number;
+  /** This hub. */
+  self: boolean;
 }

@@ -22,6 +22,20 @@ function slowReplayLog(delayMs: number): EventLog {
   };
 }
 
+/** A log whose tail reports events `lagMs` after they are stored, as a shared log's tail can (Redis). */
+function laggingTailLog(lagMs: number): EventLog {
+  const log = new MemoryLog();
+  return {
+    append: (e) => log.append(e),
+    head: () => log.head(),
+    compareIds: (a, b) => log.compareIds(a, b),
+    readAfter: (id, filter, limit) => log.readAfter(id, filter, limit),
+    size: () => log.size(),
+    close: () => log.close(),
+    tail: (listener) => log.tail({ event: (event) => void setTimeout(() => listener.event(event), lagMs) }),
+  };
+}
+
 describe('resuming with Last-Event-ID', () => {
   let hub: TestHub;
   before(async () => {
@@ -147,6 +161,27 @@ describe('replay-to-live handover with a slow log', () => {
       assert.deepEqual(
         reader.events.map((e) => e.data),
         ['#2', '#3', '#4', '#5', '#6', '#7', '#8', '#9', 'end'],
+      );
+      reader.close();
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('a tail that lags the replay delivers nothing twice (the replay already sent it)', async () => {
+    const hub = await startHub({ store: laggingTailLog(300) });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push(await hub.publish('lag', `#${i}`));
+      // The replay reads #2..#4 at once; the tail reports them 300 ms later, after the handover.
+      const reader = await StreamReader.open(eventsUrl(hub, ['lag']), { 'last-event-id': ids[1]! });
+      await reader.take(3);
+      await sleep(400);
+      await hub.publish('lag', 'end');
+      await reader.until(() => reader.events.some((e) => e.data === 'end'), 'end');
+      assert.deepEqual(
+        reader.events.map((e) => e.data),
+        ['#2', '#3', '#4', 'end'],
       );
       reader.close();
     } finally {

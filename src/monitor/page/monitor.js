@@ -143,6 +143,7 @@
     set('slow-consumers', num(s.slowConsumerDisconnects));
     renderTop(s.top);
     renderTopics(s.topics);
+    renderCluster(s.cluster, s.t);
     renderActive(s.warnings);
     document.body.dataset.ticks = String(Number(document.body.dataset.ticks || 0) + 1);
   }
@@ -174,6 +175,28 @@
         el('td', 'name', p.name),
         cpu,
         el('td', 'num', bytes(p.rss)),
+      );
+      body.append(row);
+    }
+  }
+
+  /** Each hub of the cluster beside this one (absent: this hub is alone on its store). */
+  function renderCluster(cluster, now) {
+    const panel = $('cluster-panel');
+    panel.hidden = !cluster;
+    if (!cluster) return;
+    set('cluster-count', `${cluster.length} hub${cluster.length === 1 ? '' : 's'} on one Redis stream`);
+    const body = $('cluster-body');
+    body.textContent = '';
+    for (const hub of cluster) {
+      const row = el('tr', hub.self ? 'self' : '');
+      const ago = Math.max(0, (now - hub.lastSeen) / 1000);
+      row.append(
+        el('td', 'name', hub.self ? `${hub.id} (this hub)` : hub.id),
+        el('td', 'address', hub.address || '–'),
+        el('td', 'num', num(hub.connections)),
+        el('td', 'num', num(hub.eventsPerSecond)),
+        el('td', 'num', hub.self ? 'now' : `${ago.toFixed(1)} s ago`),
       );
       body.append(row);
     }

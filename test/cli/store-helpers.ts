@@ -45,7 +45,7 @@ export async function post(
 export async function publishSeq(url: string, topic: string, seq: number, extra = {}): Promise<string> {
   const answer = await post(url, { topic, data: String(seq), ...extra });
   if (answer.status !== 200) throw new Error(`publish ${seq}: ${answer.status} ${answer.body}`);
-  return answer.body;
+  return answer.body.trimEnd();
 }
 
 /** The sequence numbers carried by a stream's application events (control events left out). */

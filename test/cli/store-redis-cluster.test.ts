@@ -115,7 +115,7 @@ describe('herald serve --store redis: a cluster of hubs', { skip: redisUnavailab
         const target = [...live][(n + offset) % live.size]!;
         try {
           const answer = await post(bases[target]!, { topic: 'cluster/x', data: String(seq) }, 5000);
-          if (answer.status === 200) acked.set(seq, answer.body);
+          if (answer.status === 200) acked.set(seq, answer.body.trimEnd());
         } catch {
           // The killed hub: not acknowledged.
         }
@@ -208,7 +208,7 @@ describe('herald serve --store redis: a cluster of hubs', { skip: redisUnavailab
       for (;;) {
         const answer = await post(bases[n % 2]!, { topic: 'stop/x', data: String(s) }, 5000);
         if (answer.status === 200) {
-          acked.set(s, answer.body);
+          acked.set(s, answer.body.trimEnd());
           break;
         }
         assert.ok(Date.now() < deadline, `publishing resumed (${answer.status} ${answer.body})`);

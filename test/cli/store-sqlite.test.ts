@@ -79,7 +79,7 @@ describe('herald serve --store sqlite: across restarts', { timeout: 60_000 }, ()
         const seq = next++;
         try {
           const answer = await post(second.url, { topic: TOPIC, data: String(seq) }, 5000);
-          if (answer.status === 200) acked.set(seq, answer.body);
+          if (answer.status === 200) acked.set(seq, answer.body.trimEnd());
         } catch {
           failed++;
           return; // the hub is gone

@@ -2,15 +2,16 @@
 // orchestrator asks, or over POST /publish from the load generator (JWT key from the environment).
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHub, type HubOptions } from '../../src/index.js';
+import { openHub, type HubOptions } from '../../src/index.js';
 import { runHarness } from './server-harness.js';
 
-// With --custom: options from `main.ts --herald-options='{"heartbeatMs":1000}'` (JSON), so that a
+// With --custom: options (a store URL included) from `main.ts --herald-options='{"heartbeatMs":1000}'` (JSON), so that a
 // run can compare Herald as it comes (server `herald`) with other settings (server `herald-custom`).
 const extra = process.argv.includes('--custom')
   ? (JSON.parse(process.env.FANOUT_HERALD_OPTIONS ?? '{}') as HubOptions)
   : {};
-const hub = createHub({
+// openHub, so that `--herald-options='{"store":"sqlite:/tmp/x.db"}'` (or a redis:// URL) compares stores.
+const hub = await openHub({
   ...extra,
   jwtKey: process.env.FANOUT_JWT_KEY,
   // Every subscriber of the benchmark comes from 127.0.0.1, and its publisher publishes fast.

@@ -328,12 +328,17 @@ describe('GET /subscriptions across a Redis cluster', { skip: redisUnavailable, 
         return answer as { counts: Record<string, number>; scope: string; hubs: number };
       };
       let seen: unknown;
+      // Each hub reads the other's counts from its latest heartbeat: wait until both have one.
       await until(async () => {
-        const answer = await ask(a);
-        seen = answer;
-        return answer.hubs === 2 && answer.counts['room/a'] === 3;
+        const answers = [await ask(a), await ask(b)];
+        seen = answers;
+        return answers.every((answer) => answer.hubs === 2 && answer.counts['room/a'] === 3);
       }, 'both hubs counted');
-      assert.deepEqual(await ask(b), { counts: { 'room/a': 3 }, scope: 'cluster', hubs: 2 }, String(seen));
+      assert.deepEqual(
+        await ask(b),
+        { counts: { 'room/a': 3 }, scope: 'cluster', hubs: 2 },
+        JSON.stringify(seen),
+      );
       assert.equal((await ask(a, secret)).counts['room/a'], 4, 'the private subscription on the other hub');
 
       b.proc.child.kill('SIGKILL');

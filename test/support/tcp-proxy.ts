@@ -6,11 +6,14 @@ export interface TcpProxy {
   port: number;
   /** Cuts every connection open now; new ones are relayed again. */
   cutAll(): void;
+  /** Relays new connections to another port from now on (a load balancer moving clients). */
+  retarget(port: number): void;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(firstTarget: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
+  let targetPort = firstTarget;
   const server: Server = createServer((client) => {
     const upstream = new (client.constructor as typeof Socket)();
     upstream.connect(targetPort, '127.0.0.1');
@@ -29,6 +32,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     port: (server.address() as AddressInfo).port,
     cutAll() {
       for (const s of open) s.destroy();
+    },
+    retarget(port) {
+      targetPort = port;
     },
     close() {
       for (const s of open) s.destroy();

@@ -2,7 +2,7 @@
 // orchestrator asks, or over POST /publish from the load generator (JWT key from the environment).
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openHub, type HubOptions } from '../../src/index.js';
+import { type HubOptions, openHub } from '../../src/index.js';
 import { runHarness } from './server-harness.js';
 
 // With --custom: options (a store URL included) from `main.ts --herald-options='{"heartbeatMs":1000}'` (JSON), so that a

@@ -1,7 +1,7 @@
 import type { EventLog, Retention } from './event-log.js';
 import { MemoryLog } from './memory.js';
 import { parseRedisUrl, RedisLog } from './redis.js';
-import { SqliteLog } from './sqlite.js';
+import { SqliteLog, type SqliteSynchronous } from './sqlite.js';
 import { StoreUrlError } from './store-errors.js';
 
 export { StoreOpenError, StoreUrlError } from './store-errors.js';
@@ -9,7 +9,7 @@ export { StoreOpenError, StoreUrlError } from './store-errors.js';
 /** The store URLs `openStore` accepts, for `--help` and error messages. */
 export const STORE_URL_FORMS = [
   'memory',
-  'sqlite:PATH',
+  'sqlite:PATH[?synchronous=full]',
   'redis://[user:pass@]host:port[/db][?stream=NAME]',
   'rediss://[user:pass@]host:port[/db][?stream=NAME]',
 ] as const;
@@ -19,7 +19,7 @@ const FORMS = `accepted: ${STORE_URL_FORMS.join(', ')}`;
 /** What a store URL names, before anything is opened (the CLI checks URLs this way first). */
 export type StoreSpec =
   | { kind: 'memory' }
-  | { kind: 'sqlite'; path: string }
+  | { kind: 'sqlite'; path: string; synchronous: SqliteSynchronous }
   | { kind: 'redis'; url: string; stream: string };
 
 /** Parses a store URL; throws StoreUrlError (a usage error) with a one-line reason. */
@@ -28,6 +28,20 @@ export function parseStoreUrl(url: string): StoreSpec {
   if (text === 'memory' || text === 'memory:') return { kind: 'memory' };
   if (text.startsWith('sqlite:')) {
     let path = text.slice('sqlite:'.length);
+    // `?synchronous=full`: an fsync per commit, so a power loss costs nothing acknowledged either.
+    let synchronous: SqliteSynchronous = 'NORMAL';
+    const query = path.lastIndexOf('?');
+    if (query !== -1) {
+      const params = new URLSearchParams(path.slice(query + 1));
+      path = path.slice(0, query);
+      for (const [name, value] of params) {
+        if (name !== 'synchronous' || !/^(normal|full)$/i.test(value))
+          throw new StoreUrlError(
+            `${JSON.stringify(url)}: the only SQLite option is synchronous=normal or synchronous=full`,
+          );
+        synchronous = value.toUpperCase() as SqliteSynchronous;
+      }
+    }
     if (path.startsWith('//')) {
       // sqlite:///abs/path is an absolute path; sqlite://host/... names no file.
       if (!path.startsWith('///'))
@@ -39,7 +53,7 @@ export function parseStoreUrl(url: string): StoreSpec {
     if (path === '')
       throw new StoreUrlError(`${JSON.stringify(url)}: the SQLite path is empty (use sqlite:PATH)`);
     if (path.includes('\0')) throw new StoreUrlError('the SQLite path holds a NUL character');
-    return { kind: 'sqlite', path };
+    return { kind: 'sqlite', path, synchronous };
   }
   if (text.startsWith('redis://') || text.startsWith('rediss://')) {
     const address = parseRedisUrl(text);
@@ -68,7 +82,7 @@ export async function openStore(
     case 'memory':
       return new MemoryLog(retention);
     case 'sqlite':
-      return new SqliteLog({ path: spec.path, ...retention });
+      return new SqliteLog({ path: spec.path, synchronous: spec.synchronous, ...retention });
     case 'redis':
       return RedisLog.open({ url: spec.url, ...retention, timeoutMs: options.timeoutMs });
   }

@@ -31,14 +31,20 @@ function assertOneLine(
 describe('store URLs', () => {
   it('parses the accepted forms', () => {
     assert.deepEqual(parseStoreUrl('memory'), { kind: 'memory' });
-    assert.deepEqual(parseStoreUrl('sqlite:./herald.db'), { kind: 'sqlite', path: './herald.db' });
+    assert.deepEqual(parseStoreUrl('sqlite:./herald.db'), {
+      kind: 'sqlite',
+      path: './herald.db',
+      synchronous: 'NORMAL',
+    });
     assert.deepEqual(parseStoreUrl('sqlite:/var/lib/herald.db'), {
       kind: 'sqlite',
       path: '/var/lib/herald.db',
+      synchronous: 'NORMAL',
     });
-    assert.deepEqual(parseStoreUrl('sqlite:///var/lib/herald.db'), {
+    assert.deepEqual(parseStoreUrl('sqlite:///var/lib/herald.db?synchronous=full'), {
       kind: 'sqlite',
       path: '/var/lib/herald.db',
+      synchronous: 'FULL',
     });
     assert.deepEqual(parseStoreUrl('redis://127.0.0.1:6380'), {
       kind: 'redis',
@@ -56,11 +62,13 @@ describe('store URLs', () => {
     const cases: [string, RegExp][] = [
       [
         'postgres://db/herald',
-        /unknown store "postgres:\/\/db\/herald" \(accepted: memory, sqlite:PATH, redis:\/\//,
+        /unknown store "postgres:\/\/db\/herald" \(accepted: memory, sqlite:PATH\[\?synchronous=full\], redis:\/\//,
       ],
       ['', /unknown store ""/],
       ['sqlite:', /the SQLite path is empty/],
       ['sqlite://host/file.db', /use sqlite:PATH/],
+      ['sqlite:./h.db?synchronous=off', /the only SQLite option is synchronous=normal or synchronous=full/],
+      ['sqlite:./h.db?mode=wal', /the only SQLite option/],
       ['redis://', /not a valid Redis URL|no host/],
       ['redis://host:99999', /not a valid Redis URL/],
       ['redis://host:6379/zero', /database must be a number/],

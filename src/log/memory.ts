@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { EpochIds } from './epoch-ids.js';
 import type { EventLog, NewEvent, ReadResult, Retention, StoredEvent, TailListener } from './event-log.js';
 
 export type MemoryLogOptions = Retention;
@@ -18,7 +18,7 @@ export function storedSize(event: NewEvent): number {
  * confused with an id of this one.
  */
 export class MemoryLog implements EventLog {
-  readonly #epoch = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  readonly #ids = new EpochIds(EpochIds.newEpoch(2));
   readonly #maxEvents: number;
   readonly #maxBytes: number;
   readonly #maxAgeMs: number;
@@ -48,7 +48,7 @@ export class MemoryLog implements EventLog {
   appendNow(event: NewEvent): StoredEvent {
     if (this.#closed) throw new Error('the log is closed');
     const stored: StoredEvent = {
-      id: `${this.#epoch}-${this.#nextSeq++}`,
+      id: this.#ids.id(this.#nextSeq++),
       topics: event.topics,
       data: event.data,
       type: event.type,
@@ -84,22 +84,13 @@ export class MemoryLog implements EventLog {
     }
   }
 
-  /** The sequence number of an id of this log, or undefined for a foreign or malformed id. */
-  #seqOf(id: string): number | undefined {
-    const dash = id.lastIndexOf('-');
-    if (dash < 0 || id.slice(0, dash) !== this.#epoch) return undefined;
-    const text = id.slice(dash + 1);
-    if (!/^\d{1,15}$/.test(text)) return undefined;
-    return Number(text);
-  }
-
   async readAfter(
     afterId: string,
     filter: (event: StoredEvent) => boolean,
     limit: number,
   ): Promise<ReadResult> {
     if (this.#maxAgeMs !== Number.POSITIVE_INFINITY) this.#evict(Date.now());
-    const seq = this.#seqOf(afterId);
+    const seq = this.#ids.seqOf(afterId);
     const lastSeq = this.#nextSeq - 1;
     // Unknown, from the future, or older than what is retained: say so and replay all that is kept.
     const gap = seq === undefined || seq > lastSeq || seq < this.#firstSeq - 1;
@@ -112,7 +103,7 @@ export class MemoryLog implements EventLog {
       if (filter(event)) events.push(event);
     }
     const examinedSeq = this.#firstSeq + (index - this.#start) - 1;
-    return { events, gap, more: index < end, cursor: `${this.#epoch}-${examinedSeq}` };
+    return { events, gap, more: index < end, cursor: this.#ids.id(examinedSeq) };
   }
 
   async head(): Promise<string> {
@@ -120,11 +111,11 @@ export class MemoryLog implements EventLog {
   }
 
   headNow(): string {
-    return `${this.#epoch}-${this.#nextSeq - 1}`;
+    return this.#ids.id(this.#nextSeq - 1);
   }
 
   compareIds(a: string, b: string): number {
-    return (this.#seqOf(a) ?? -1) - (this.#seqOf(b) ?? -1);
+    return this.#ids.compare(a, b);
   }
 
   tail(listener: TailListener): () => void {

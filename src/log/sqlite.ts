@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { EpochIds } from './epoch-ids.js';
 import {
   type EventLog,
   LogUnavailableError,
@@ -89,7 +89,7 @@ interface Pending {
 export class SqliteLog implements EventLog {
   readonly path: string;
   readonly #db: Database.Database;
-  readonly #epoch: string;
+  readonly #ids: EpochIds;
   readonly #maxEvents: number;
   readonly #maxBytes: number;
   readonly #maxAgeMs: number;
@@ -153,7 +153,7 @@ export class SqliteLog implements EventLog {
       db.pragma('synchronous = FULL');
       const opened = db.transaction(() => this.#prepareSchema())();
       db.pragma(`synchronous = ${synchronous}`);
-      this.#epoch = opened.epoch;
+      this.#ids = new EpochIds(opened.epoch);
       this.#lastSeq = opened.floor;
       this.#trimmedSeq = opened.trimmed;
       const totals = db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM events').get() as {
@@ -177,7 +177,7 @@ export class SqliteLog implements EventLog {
         for (let i = 0; i < events.length; i++) {
           const e = events[i]!;
           this.#insert.run(
-            this.#seqOf(e.id)!,
+            this.#ids.seqOf(e.id)!,
             e.time,
             JSON.stringify(e.topics),
             e.data,
@@ -233,7 +233,7 @@ export class SqliteLog implements EventLog {
         );`);
       const insert = db.prepare('INSERT INTO herald_meta (key, value) VALUES (?, ?)');
       insert.run('format', FORMAT);
-      insert.run('epoch', `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`);
+      insert.run('epoch', EpochIds.newEpoch(3));
     }
     const meta = new Map(
       (db.prepare('SELECT key, value FROM herald_meta').all() as { key: string; value: string }[]).map(
@@ -278,7 +278,7 @@ export class SqliteLog implements EventLog {
     let seq = this.#lastSeq;
     for (const { event } of batch) {
       const stored: StoredEvent = {
-        id: `${this.#epoch}-${++seq}`,
+        id: this.#ids.id(++seq),
         topics: event.topics,
         data: event.data,
         type: event.type,
@@ -363,15 +363,6 @@ export class SqliteLog implements EventLog {
     if (upTo === rows.at(-1)!.seq) this.#scheduleTrim(ageDue);
   }
 
-  /** The sequence number of an id of this log, or undefined for a foreign or malformed id. */
-  #seqOf(id: string): number | undefined {
-    const dash = id.lastIndexOf('-');
-    if (dash < 0 || id.slice(0, dash) !== this.#epoch) return undefined;
-    const text = id.slice(dash + 1);
-    if (!/^\d{1,15}$/.test(text)) return undefined;
-    return Number(text);
-  }
-
   async readAfter(
     afterId: string,
     filter: (event: StoredEvent) => boolean,
@@ -381,7 +372,7 @@ export class SqliteLog implements EventLog {
     // paging through a long history leaves room for everyone else's appends and live events.
     await new Promise((resolve) => setImmediate(resolve));
     if (this.#closed) throw new Error('the log is closed');
-    const seq = this.#seqOf(afterId);
+    const seq = this.#ids.seqOf(afterId);
     // Unknown, from the future, or older than what retention kept: say so and replay what is kept.
     let gap = seq === undefined || seq > this.#lastSeq || seq < this.#trimmedSeq;
     let examined: number = gap || seq === undefined ? this.#trimmedSeq : seq;
@@ -416,12 +407,12 @@ export class SqliteLog implements EventLog {
     }
     // At the end, the cursor is the head (the floor after a restart may be past the last row).
     if (atEnd || examined >= this.#lastSeq) examined = this.#lastSeq;
-    return { events, gap, more: examined < this.#lastSeq, cursor: `${this.#epoch}-${examined}` };
+    return { events, gap, more: examined < this.#lastSeq, cursor: this.#ids.id(examined) };
   }
 
   #toEvent(row: Row): StoredEvent {
     return {
-      id: `${this.#epoch}-${row.seq}`,
+      id: this.#ids.id(row.seq),
       topics: JSON.parse(row.topics) as string[],
       data: row.data,
       type: row.type ?? undefined,
@@ -437,11 +428,11 @@ export class SqliteLog implements EventLog {
   }
 
   async head(): Promise<string> {
-    return `${this.#epoch}-${this.#lastSeq}`;
+    return this.#ids.id(this.#lastSeq);
   }
 
   compareIds(a: string, b: string): number {
-    return (this.#seqOf(a) ?? -1) - (this.#seqOf(b) ?? -1);
+    return this.#ids.compare(a, b);
   }
 
   tail(listener: TailListener): () => void {

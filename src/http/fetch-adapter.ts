@@ -17,9 +17,10 @@ class StreamSink implements Sink {
     this.#controller = controller;
   }
 
-  write(chunks: readonly Buffer[]): void {
-    if (this.#done) return;
+  write(chunks: readonly Buffer[]): boolean {
+    if (this.#done) return true;
     this.#controller!.enqueue(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    return (this.#controller!.desiredSize ?? 0) > 0;
   }
 
   buffered(): number {

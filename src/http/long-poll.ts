@@ -60,9 +60,10 @@ class PollSink implements Sink {
     return now >= this.deadline || (this.#quietUntil > 0 && now >= this.#quietUntil);
   }
 
-  write(chunks: readonly Buffer[], events: number): void {
-    this.inner.write(chunks, events);
+  write(chunks: readonly Buffer[], events: number): boolean {
+    const taken = this.inner.write(chunks, events);
     if (events > 0) this.#quietUntil = Date.now() + this.quietMs;
+    return taken;
   }
 
   buffered(): number {

@@ -1,7 +1,7 @@
 import { type Http2ServerRequest, constants as http2 } from 'node:http2';
 import type { HttpRequest } from './exchange.js';
 import type { HttpCounters, HubLogger } from './http-counters.js';
-import { readLimited } from './read-body.js';
+import { readRequestLimited } from './read-body.js';
 import { type NodeRequest, type NodeResponse, ResponseSink } from './response-sink.js';
 
 export type { NodeRequest, NodeResponse } from './response-sink.js';
@@ -67,7 +67,7 @@ function toHttpRequest(req: NodeRequest, proxies: TrustedProxies | undefined): H
     url: new URL(req.url?.startsWith('/') ? req.url : '/', 'http://herald.invalid'),
     header: (name) => headerOf(req, name),
     client: clientOf(req, proxies),
-    body: (limit) => readLimited(req, limit, () => req.pause()),
+    body: (limit) => readRequestLimited(req, limit, () => req.pause()),
   };
 }
 
@@ -140,7 +140,8 @@ export function nodeHandler(
         // HTTP/1.1 streams write ready-framed chunks straight to the socket once the head is out.
         const direct = directWrites && !('stream' in res) && canWriteDirectly(res);
         const gone = reply.start(direct ? new SocketSink(res) : new ResponseSink(res));
-        res.once('close', gone);
+        // `on`, not `once`: a response closes once, and `once` would keep a wrapper per stream.
+        res.on('close', gone);
       },
       (error: unknown) => {
         if (clientWentAway(req, error)) {

@@ -55,15 +55,14 @@ export class ResponseSink implements Sink {
     this.#wire = this.#http2 ?? res;
   }
 
-  write(chunks: readonly Buffer[]): void {
-    if (chunks.length === 1) {
-      this.res.write(chunks[0]!);
-      return;
-    }
+  write(chunks: readonly Buffer[]): boolean {
+    if (chunks.length === 1) return this.res.write(chunks[0]!) !== false;
     // One tick's events for this socket leave in one writev.
     this.res.cork();
-    for (const chunk of chunks) this.res.write(chunk);
+    let taken = true;
+    for (const chunk of chunks) taken = this.res.write(chunk) !== false;
     this.res.uncork();
+    return taken;
   }
 
   buffered(): number {

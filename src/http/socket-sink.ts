@@ -12,25 +12,31 @@ const framed = new WeakMap<Buffer, Buffer | readonly [Buffer, Buffer]>();
 const CRLF = Buffer.from('\r\n');
 const COPY_LIMIT = 4096;
 
+// The last event framed: a fan-out writes one event to every socket in a row, so this answers
+// almost every lookup with one comparison instead of a WeakMap hash.
+let lastWire: Buffer | undefined;
+let lastFramed: Buffer | readonly [Buffer, Buffer] = CRLF;
+
 function frame(wire: Buffer): Buffer | readonly [Buffer, Buffer] {
+  if (wire === lastWire) return lastFramed;
   let chunk = framed.get(wire);
   if (chunk === undefined) {
     const size = Buffer.from(`${wire.length.toString(16)}\r\n`);
     chunk = wire.length <= COPY_LIMIT ? Buffer.concat([size, wire, CRLF]) : ([size, wire] as const);
     framed.set(wire, chunk);
   }
+  lastWire = wire;
+  lastFramed = chunk;
   return chunk;
 }
 
-function writeFramed(socket: Socket, wire: Buffer): void {
+/** Writes one event, framed; false once the socket's queue is past its high-water mark. */
+function writeFramed(socket: Socket, wire: Buffer): boolean {
   const chunk = frame(wire);
-  if (Buffer.isBuffer(chunk)) {
-    socket.write(chunk);
-    return;
-  }
+  if (Buffer.isBuffer(chunk)) return socket.write(chunk);
   socket.write(chunk[0]);
   socket.write(chunk[1]);
-  socket.write(CRLF);
+  return socket.write(CRLF);
 }
 
 /** Node's private state, read to know the head is on the socket and nothing is queued in the response. */
@@ -82,17 +88,17 @@ export class SocketSink extends ResponseSink {
       internals._header = SENT_HEAD;
   }
 
-  override write(chunks: readonly Buffer[]): void {
+  // No check for a destroyed socket: a write to one is dropped by the stream itself, and its
+  // 'close' ends the session on the next turn.
+  override write(chunks: readonly Buffer[]): boolean {
     const socket = this.#socket;
-    if (socket.destroyed) return;
-    if (chunks.length === 1 && chunks[0]!.length <= COPY_LIMIT) {
-      writeFramed(socket, chunks[0]!);
-      return;
-    }
+    if (chunks.length === 1 && chunks[0]!.length <= COPY_LIMIT) return writeFramed(socket, chunks[0]!);
     // One tick's events for this socket leave in one writev.
     socket.cork();
-    for (const chunk of chunks) writeFramed(socket, chunk);
+    let taken = true;
+    for (const chunk of chunks) taken = writeFramed(socket, chunk);
     socket.uncork();
+    return taken;
   }
 
   override buffered(): number {

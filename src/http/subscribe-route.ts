@@ -1,5 +1,5 @@
 import type { Hub } from '../hub/hub.js';
-import type { Subscription } from '../hub/session.js';
+import type { Session, Subscription } from '../hub/session.js';
 import type { Admission } from '../hub/subscriber-admission.js';
 import { type CredentialOptions, subscriberCredential } from './credentials.js';
 import { EVENT_STREAM_HEADERS, type HttpReply, type HttpRequest, plain } from './exchange.js';
@@ -58,7 +58,12 @@ export async function subscribeRoute(
       const admitted = subscription!;
       subscription = undefined;
       const session = poll ? polls.open(sink, admitted) : hub.open(sink, admitted, { heartbeat: true });
-      return () => hub.closeSession(session, 'gone');
+      return whenGone(hub, session);
     },
   };
+}
+
+/** Made outside the route, so that a stream's closer keeps only the hub and its session (one context). */
+function whenGone(hub: Hub, session: Session): () => void {
+  return () => hub.closeSession(session, 'gone');
 }

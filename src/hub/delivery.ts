@@ -2,6 +2,16 @@ import type { HubCounters } from './counters.js';
 import type { Session } from './session.js';
 
 const HEARTBEAT = Buffer.from(':\n\n');
+const HEARTBEATS: readonly Buffer[] = [HEARTBEAT];
+/** Lends a session's only chunk to `Sink.write` as a one-element array (sinks do not keep it). */
+const ONE: Buffer[] = [Buffer.alloc(0)];
+const NOTHING = ONE[0]!;
+/**
+ * A write taken without backpressure leaves less than the transport's high-water mark queued (16
+ * KiB for a socket or an HTTP/2 stream, 64 KiB for a Fetch stream): under a ceiling at least this
+ * high, only a congested session can be past it, and the others' queues need not be asked.
+ */
+const HIGH_WATER_MARK_BOUND = 64 * 1024;
 
 /**
  * Getting queued bytes onto sockets: sessions with something due are marked dirty and flushed once
@@ -11,6 +21,7 @@ const HEARTBEAT = Buffer.from(':\n\n');
 export class Delivery {
   #dirty: Session[] = [];
   #scheduled = false;
+  readonly #checkEveryWrite: boolean;
 
   constructor(
     private readonly counters: HubCounters,
@@ -18,7 +29,9 @@ export class Delivery {
     private readonly ceiling: number,
     /** Called for a session that fell too far behind; it must close the session. */
     private readonly onSlow: (session: Session) => void,
-  ) {}
+  ) {
+    this.#checkEveryWrite = ceiling < HIGH_WATER_MARK_BOUND;
+  }
 
   /** Queues the session for this turn's flush. */
   markDirty(session: Session): void {
@@ -39,8 +52,8 @@ export class Delivery {
     const now = Date.now();
     for (const session of dirty) {
       session.dirty = false;
-      if (session.closed || session.pending.length === 0) continue;
-      if (session.sink.buffered() > this.ceiling) {
+      if (session.closed || !session.hasPending) continue;
+      if ((session.congested || this.#checkEveryWrite) && session.sink.buffered() > this.ceiling) {
         this.dropSlow(session);
         continue;
       }
@@ -50,14 +63,21 @@ export class Delivery {
 
   /** Writes a session's pending bytes at once (a replay page, a stream's last words). */
   writeNow(session: Session, now = Date.now()): void {
-    if (session.pending.length === 0 || session.closed) return;
-    session.sink.write(session.pending, session.pendingEvents);
+    const first = session.first;
+    if (first === undefined || session.closed) return;
     this.counters.eventsDelivered += session.pendingEvents;
     this.counters.bytesOut += session.pendingBytes;
     session.lastWriteAt = now;
-    session.pending.length = 0;
-    session.pendingBytes = 0;
-    session.pendingEvents = 0;
+    const events = session.pendingEvents;
+    const all = session.all;
+    session.clearPending();
+    if (all !== undefined) {
+      session.congested = !session.sink.write(all, events);
+      return;
+    }
+    ONE[0] = first;
+    session.congested = !session.sink.write(ONE, events);
+    ONE[0] = NOTHING;
   }
 
   /** Is the session past its ceiling of unsent bytes (in the sink, or held during its replay)? */
@@ -75,7 +95,7 @@ export class Delivery {
     const now = Date.now();
     for (const session of sessions) {
       if (session.state !== 'live' || !session.heartbeat || now - session.lastWriteAt < quietMs) continue;
-      session.sink.write([HEARTBEAT], 0);
+      session.congested = !session.sink.write(HEARTBEATS, 0);
       session.lastWriteAt = now;
       this.counters.bytesOut += HEARTBEAT.length;
     }

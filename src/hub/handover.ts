@@ -14,6 +14,12 @@ const GAP_REASON = 'the resume point is older than the history or unknown';
  * read; held events newer than the replay's end are released after it.
  */
 export class Handover {
+  /**
+   * The last fresh subscriber's resume point: those opening together share the string a session
+   * keeps as `liveAfter` until an event passes it (an idle stream keeps it for its whole life).
+   */
+  #lastHead = '';
+
   constructor(
     private readonly log: EventLog,
     private readonly wires: WireCache,
@@ -26,6 +32,8 @@ export class Handover {
     if (lastEventId === undefined) {
       // A fresh subscriber's resume point is now, set by a herald-resume event (no onmessage).
       cursor = await this.log.head();
+      if (cursor === this.#lastHead) cursor = this.#lastHead;
+      else this.#lastHead = cursor;
       if (session.closed) return;
       session.enqueue(resumeEvent(cursor, this.retryMs), false);
     } else {

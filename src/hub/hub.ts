@@ -298,7 +298,7 @@ export class Hub {
     this.#sessions.delete(session);
     this.counters.connectionsClosed++;
     session.held = undefined;
-    session.pending.length = 0;
+    session.clearPending();
     if (how === 'end') session.sink.end();
     else if (how === 'destroy') session.sink.destroy();
   }

@@ -29,13 +29,20 @@ export class Session {
   readonly client: string;
   /** When the credential expires (ms); the stream ends then. */
   readonly expiresAt: number | undefined;
-  /** Wire chunks due in this tick. */
-  readonly pending: Buffer[] = [];
+  /**
+   * Wire chunks due in this tick: the first in `first`, all of them in `all` once there are two.
+   * Most ticks carry one event per session, so the common case allocates and resizes no array (and
+   * an idle session keeps none).
+   */
+  first: Buffer | undefined;
+  all: Buffer[] | undefined;
   pendingBytes = 0;
   /** How many of the pending chunks are events (the rest are control lines). */
   pendingEvents = 0;
   /** Queued in the delivery's dirty list for this tick. */
   dirty = false;
+  /** The last write found the transport's queue past its high-water mark. */
+  congested = false;
   /** Live events that arrived while the replay was being read; delivered after it, without duplicates. */
   held: Outgoing[] | undefined = [];
   heldBytes = 0;
@@ -77,8 +84,22 @@ export class Session {
   }
 
   enqueue(chunk: Buffer, isEvent: boolean): void {
-    this.pending.push(chunk);
+    if (this.first === undefined) this.first = chunk;
+    else if (this.all === undefined) this.all = [this.first, chunk];
+    else this.all.push(chunk);
     this.pendingBytes += chunk.length;
     if (isEvent) this.pendingEvents++;
+  }
+
+  get hasPending(): boolean {
+    return this.first !== undefined;
+  }
+
+  /** Forgets what was due (written, or the stream closed). */
+  clearPending(): void {
+    this.first = undefined;
+    this.all = undefined;
+    this.pendingBytes = 0;
+    this.pendingEvents = 0;
   }
 }

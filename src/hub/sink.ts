@@ -3,8 +3,13 @@
  * a test double. The hub knows streams only through this.
  */
 export interface Sink {
-  /** Writes everything due in this tick (several chunks leave as one write); `events` of them are events. */
-  write(chunks: readonly Buffer[], events: number): void;
+  /**
+   * Writes everything due in this tick (several chunks leave as one write); `events` of them are
+   * events. The array is lent for the call only: keep the Buffers, never the array. Returns false
+   * once the transport's queue is past its high-water mark (then `buffered()` is worth asking);
+   * true means less than that is queued.
+   */
+  write(chunks: readonly Buffer[], events: number): boolean;
   /** Bytes accepted but not yet sent to the network. */
   buffered(): number;
   /** Ends the response cleanly once what was written is out. */

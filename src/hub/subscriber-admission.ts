@@ -121,13 +121,13 @@ function shed(
   return { kind: 'shed', code, reason, retryMs: deps.jitteredRetry() };
 }
 
-function parseSelectors(deps: SubscriberAdmissionDeps, texts: readonly string[]): TopicSelector[] {
+function parseSelectors(deps: SubscriberAdmissionDeps, texts: readonly string[]): readonly TopicSelector[] {
   if (texts.length === 0) throw new HeraldError('invalid', 'at least one topic= query parameter is required');
   const max = deps.limits.maxTopicsPerSubscription;
   if (texts.length > max)
     throw new HeraldError('invalid', `at most ${max} topics per subscription (maxTopicsPerSubscription)`);
   try {
-    return [...new Set(texts)].map((text) => deps.selectors.get(text));
+    return deps.selectors.list(texts);
   } catch (error) {
     if (error instanceof TopicError) throw new HeraldError('invalid', error.message);
     throw error;

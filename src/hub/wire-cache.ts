@@ -19,6 +19,12 @@ const CACHE_BYTES = 8 * 1024 * 1024;
  */
 export class WireCache {
   readonly #recent = new Map<string, Buffer>();
+  /**
+   * The cached ids in the order they came, as a ring: the oldest is evicted in O(1) (taking the
+   * first of a Map's entries skips every deleted entry still in its table: thousands, per event).
+   */
+  readonly #order: (string | undefined)[] = new Array<string | undefined>(CACHE_EVENTS).fill(undefined);
+  #oldest = 0;
   #bytes = 0;
 
   /** A `$SYS/` snapshot: delivered live without an id. */
@@ -37,13 +43,22 @@ export class WireCache {
     const cached = this.#recent.get(event.id);
     if (cached !== undefined) return cached;
     const wire = encodeEventBytes({ id: event.id, data: event.data, type: event.type, retry: event.retry });
+    while (
+      this.#recent.size >= CACHE_EVENTS ||
+      (this.#recent.size > 0 && this.#bytes + wire.length > CACHE_BYTES)
+    )
+      this.#evictOldest();
+    this.#order[(this.#oldest + this.#recent.size) % CACHE_EVENTS] = event.id;
     this.#recent.set(event.id, wire);
     this.#bytes += wire.length;
-    while (this.#recent.size > CACHE_EVENTS || this.#bytes > CACHE_BYTES) {
-      const [oldestId, oldest] = this.#recent.entries().next().value as [string, Buffer];
-      this.#recent.delete(oldestId);
-      this.#bytes -= oldest.length;
-    }
     return wire;
+  }
+
+  #evictOldest(): void {
+    const id = this.#order[this.#oldest]!;
+    this.#order[this.#oldest] = undefined;
+    this.#oldest = (this.#oldest + 1) % CACHE_EVENTS;
+    this.#bytes -= this.#recent.get(id)!.length;
+    this.#recent.delete(id);
   }
 }

@@ -33,7 +33,7 @@ function frame(wire: Buffer): Buffer | readonly [Buffer, Buffer] {
 /** Writes one event, framed; false once the socket's queue is past its high-water mark. */
 function writeFramed(socket: Socket, wire: Buffer): boolean {
   const chunk = frame(wire);
-  if (Buffer.isBuffer(chunk)) return socket.write(chunk);
+  if (!Array.isArray(chunk)) return socket.write(chunk as Buffer);
   socket.write(chunk[0]);
   socket.write(chunk[1]);
   return socket.write(CRLF);

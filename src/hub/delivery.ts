@@ -20,7 +20,15 @@ const HIGH_WATER_MARK_BOUND = 64 * 1024;
  */
 export class Delivery {
   #dirty: Session[] = [];
+  /** The other turn's list, emptied: reused, so the list never regrows from nothing each turn. */
+  #spare: Session[] = [];
   #scheduled = false;
+  #flushing = false;
+  /**
+   * The turn's first event, as a one-element array: most sessions' only chunk in a turn, written
+   * from here (see `Session.onCommon`) until the flush.
+   */
+  #common: readonly Buffer[] | undefined;
   readonly #checkEveryWrite: boolean;
 
   constructor(
@@ -31,6 +39,30 @@ export class Delivery {
     private readonly onSlow: (session: Session) => void,
   ) {
     this.#checkEveryWrite = ceiling < HIGH_WATER_MARK_BOUND;
+  }
+
+  /** Queues a chunk for the session, after what it already has, and the session for this turn's flush. */
+  enqueue(session: Session, chunk: Buffer, isEvent: boolean): void {
+    if (isEvent && !this.#flushing && !session.hasPending) {
+      this.#common ??= [chunk];
+      if (this.#common[0] === chunk) {
+        session.onCommon = true;
+        session.pendingBytes += chunk.length;
+        session.pendingEvents++;
+        this.markDirty(session);
+        return;
+      }
+    }
+    if (session.onCommon) {
+      // A second chunk this turn: the common event goes first, now as the session's own.
+      const common = this.#common![0]!;
+      session.onCommon = false;
+      session.pendingBytes -= common.length;
+      session.pendingEvents--;
+      session.push(common, true);
+    }
+    session.push(chunk, isEvent);
+    this.markDirty(session);
   }
 
   /** Queues the session for this turn's flush. */
@@ -48,8 +80,11 @@ export class Delivery {
   readonly flush = (): void => {
     this.#scheduled = false;
     const dirty = this.#dirty;
-    this.#dirty = [];
+    // (A flush from inside a flush gets a fresh list: the spare is then the one being walked.)
+    this.#dirty = this.#spare !== dirty ? this.#spare : [];
     const now = Date.now();
+    const flushing = this.#flushing;
+    this.#flushing = true;
     for (const session of dirty) {
       session.dirty = false;
       if (session.closed || !session.hasPending) continue;
@@ -59,23 +94,32 @@ export class Delivery {
       }
       this.writeNow(session, now);
     }
+    this.#flushing = flushing;
+    if (!flushing) this.#common = undefined;
+    dirty.length = 0;
+    this.#spare = dirty;
   };
 
   /** Writes a session's pending bytes at once (a replay page, a stream's last words). */
   writeNow(session: Session, now = Date.now()): void {
-    const first = session.first;
-    if (first === undefined || session.closed) return;
+    if (!session.hasPending || session.closed) return;
     this.counters.eventsDelivered += session.pendingEvents;
     this.counters.bytesOut += session.pendingBytes;
     session.lastWriteAt = now;
     const events = session.pendingEvents;
+    const first = session.first;
     const all = session.all;
+    const common = session.onCommon;
     session.clearPending();
+    if (common) {
+      session.congested = !session.sink.write(this.#common!, events);
+      return;
+    }
     if (all !== undefined) {
       session.congested = !session.sink.write(all, events);
       return;
     }
-    ONE[0] = first;
+    ONE[0] = first!;
     session.congested = !session.sink.write(ONE, events);
     ONE[0] = NOTHING;
   }

@@ -42,8 +42,7 @@ export class FanOut {
         if (this.compareIds(event.id, session.liveAfter) <= 0) return;
         session.liveAfter = undefined;
       }
-      session.enqueue(event.wire, true);
-      this.delivery.markDirty(session);
+      this.delivery.enqueue(session, event.wire, true);
     } else if (session.state === 'replaying') {
       session.held!.push(event);
       session.heldBytes += event.wire.length;

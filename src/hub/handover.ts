@@ -35,9 +35,9 @@ export class Handover {
       if (cursor === this.#lastHead) cursor = this.#lastHead;
       else this.#lastHead = cursor;
       if (session.closed) return;
-      session.enqueue(resumeEvent(cursor, this.retryMs), false);
+      this.delivery.enqueue(session, resumeEvent(cursor, this.retryMs), false);
     } else {
-      session.enqueue(retryBlock(this.retryMs), false);
+      this.delivery.enqueue(session, retryBlock(this.retryMs), false);
       cursor = await this.#replay(session, lastEventId);
       if (session.closed) return;
     }
@@ -48,7 +48,7 @@ export class Handover {
     let passed = false;
     for (const event of held) {
       if (event.id === undefined || this.log.compareIds(event.id, cursor) > 0) {
-        session.enqueue(event.wire, true);
+        this.delivery.enqueue(session, event.wire, true);
         if (event.id !== undefined) passed = true;
       }
     }
@@ -69,11 +69,11 @@ export class Handover {
       if (session.closed) return cursor;
       // A later page may report one too: retention overtook a long replay.
       if (result.gap && !gapSent) {
-        session.enqueue(gapEvent(lastEventId, GAP_REASON), false);
+        this.delivery.enqueue(session, gapEvent(lastEventId, GAP_REASON), false);
         gapSent = true;
       }
       for (const event of result.events) {
-        session.enqueue(this.wires.wireOf(event), true);
+        this.delivery.enqueue(session, this.wires.wireOf(event), true);
         lastSent = event.id;
       }
       cursor = result.cursor;
@@ -84,7 +84,8 @@ export class Handover {
       if (session.closed) return cursor;
     }
     // Move the client's resume point past events it may not see, and past a gap (unless it is there).
-    if (lastSent !== cursor && cursor !== lastEventId) session.enqueue(resumeEvent(cursor), false);
+    if (lastSent !== cursor && cursor !== lastEventId)
+      this.delivery.enqueue(session, resumeEvent(cursor), false);
     return cursor;
   }
 }

@@ -220,8 +220,8 @@ export class Hub {
       if (session.state !== 'live') continue;
       // Ids start over after the gap: nothing from the new head on was replayed.
       session.liveAfter = undefined;
-      session.enqueue(gapEvent(lastId, STORE_GAP_REASON), false);
-      session.enqueue(resumeEvent(head), false);
+      this.#delivery.enqueue(session, gapEvent(lastId, STORE_GAP_REASON), false);
+      this.#delivery.enqueue(session, resumeEvent(head), false);
       this.#delivery.markDirty(session);
     }
   }
@@ -310,7 +310,7 @@ export class Hub {
     this.#options.tickets?.sweep(now);
     for (const session of this.#sessions.expired(now)) {
       // The page may fetch a fresh credential and reconnect; the old one is refused from now on.
-      session.enqueue(reauthEvent(session.expiresAt!), false);
+      this.#delivery.enqueue(session, reauthEvent(session.expiresAt!), false);
       this.counters.credentialExpiries++;
       this.closeSession(session, 'end');
     }
@@ -333,7 +333,7 @@ export class Hub {
     this.#delivery.flush();
     const sinks: Sink[] = [];
     for (const session of [...this.#sessions]) {
-      session.enqueue(retryBlock(this.jitteredRetry()), false);
+      this.#delivery.enqueue(session, retryBlock(this.jitteredRetry()), false);
       sinks.push(session.sink);
       this.closeSession(session, 'end');
     }

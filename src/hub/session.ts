@@ -19,7 +19,7 @@ const NO_SELECTORS: readonly TopicSelector[] = Object.freeze([]);
 
 /**
  * One subscriber's stream. Kept small: no timers, no closures, no copies of history. It knows what
- * it may receive; the hub's delivery queues due bytes in `pending` and flushes once per tick.
+ * it may receive; the hub's delivery queues due bytes here and flushes once per tick.
  */
 export class Session {
   state: SessionState = 'replaying';
@@ -36,6 +36,11 @@ export class Session {
    */
   first: Buffer | undefined;
   all: Buffer[] | undefined;
+  /**
+   * Its only chunk this turn is the turn's first event, which the delivery holds for every session
+   * (so fan-out stores a flag here, not a pointer to a new Buffer: no write barrier per session).
+   */
+  onCommon = false;
   pendingBytes = 0;
   /** How many of the pending chunks are events (the rest are control lines). */
   pendingEvents = 0;
@@ -83,7 +88,8 @@ export class Session {
     return !event.private || anySelectorMatchesSplit(this.privateSelectors, segments);
   }
 
-  enqueue(chunk: Buffer, isEvent: boolean): void {
+  /** Adds a chunk after the others; the delivery's `enqueue` is the way in (it knows the turn). */
+  push(chunk: Buffer, isEvent: boolean): void {
     if (this.first === undefined) this.first = chunk;
     else if (this.all === undefined) this.all = [this.first, chunk];
     else this.all.push(chunk);
@@ -92,13 +98,14 @@ export class Session {
   }
 
   get hasPending(): boolean {
-    return this.first !== undefined;
+    return this.first !== undefined || this.onCommon;
   }
 
   /** Forgets what was due (written, or the stream closed). */
   clearPending(): void {
     this.first = undefined;
     this.all = undefined;
+    this.onCommon = false;
     this.pendingBytes = 0;
     this.pendingEvents = 0;
   }

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { newCounters } from '../../src/hub/counters.js';
+import { Delivery } from '../../src/hub/delivery.js';
+import { Session } from '../../src/hub/session.js';
+import type { Sink } from '../../src/hub/sink.js';
+
+/** A sink that records each write as the text of its chunks, and reports a queue of `queued` bytes. */
+class RecordingSink implements Sink {
+  readonly writes: string[][] = [];
+  queued = 0;
+  taken = true;
+  write(chunks: readonly Buffer[]): boolean {
+    this.writes.push(chunks.map((chunk) => chunk.toString()));
+    return this.taken;
+  }
+  buffered(): number {
+    return this.queued;
+  }
+  end(): void {}
+  destroy(): void {}
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+  finished(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function setup(ceiling = 1024 * 1024) {
+  const counters = newCounters();
+  const slow: Session[] = [];
+  const delivery = new Delivery(counters, ceiling, (session) => slow.push(session));
+  const open = () => {
+    const sink = new RecordingSink();
+    const session = new Session(
+      sink,
+      { selectors: [], grant: undefined, lastEventId: undefined, client: 'c' },
+      true,
+      0,
+    );
+    session.state = 'live';
+    return { sink, session };
+  };
+  return { counters, delivery, open, slow };
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('delivery', () => {
+  it('writes one turn of chunks to each session in order, once, whatever mix of shared and own chunks', async () => {
+    const { counters, delivery, open } = setup();
+    const a = open();
+    const b = open();
+    const c = open();
+    const first = Buffer.from('e1');
+    const second = Buffer.from('e2');
+    // c has a control chunk before the turn's first event; b gets a second event; a only the first.
+    delivery.enqueue(c.session, Buffer.from('ctl'), false);
+    for (const s of [a, b, c]) delivery.enqueue(s.session, first, true);
+    delivery.enqueue(b.session, second, true);
+    await turn();
+    assert.deepEqual(a.sink.writes, [['e1']]);
+    assert.deepEqual(b.sink.writes, [['e1', 'e2']]);
+    assert.deepEqual(c.sink.writes, [['ctl', 'e1']]);
+    assert.equal(counters.eventsDelivered, 4);
+    assert.equal(counters.bytesOut, 2 + 4 + 5);
+    // The next turn starts afresh: a different first event is shared again.
+    for (const s of [a, b]) delivery.enqueue(s.session, second, true);
+    await turn();
+    assert.deepEqual(a.sink.writes, [['e1'], ['e2']]);
+    assert.deepEqual(b.sink.writes, [['e1', 'e2'], ['e2']]);
+    assert.equal(counters.eventsDelivered, 6);
+  });
+
+  it('writes a session at once on writeNow (a stream ending mid-turn) and not again at the flush', async () => {
+    const { delivery, open } = setup();
+    const a = open();
+    const b = open();
+    const event = Buffer.from('e');
+    delivery.enqueue(a.session, event, true);
+    delivery.enqueue(b.session, event, true);
+    delivery.writeNow(a.session);
+    assert.deepEqual(a.sink.writes, [['e']]);
+    await turn();
+    assert.deepEqual(a.sink.writes, [['e']]);
+    assert.deepEqual(b.sink.writes, [['e']]);
+  });
+
+  it('asks a session for its queue only after a write met backpressure, and cuts it past the ceiling', async () => {
+    const { delivery, open, slow } = setup(64 * 1024);
+    const a = open();
+    a.sink.queued = 10 * 1024 * 1024; // never asked while writes are taken
+    delivery.enqueue(a.session, Buffer.from('1'), true);
+    await turn();
+    assert.deepEqual(slow, []);
+    a.sink.taken = false;
+    delivery.enqueue(a.session, Buffer.from('2'), true);
+    await turn();
+    assert.deepEqual(slow, []);
+    delivery.enqueue(a.session, Buffer.from('3'), true);
+    await turn();
+    assert.deepEqual(slow, [a.session]);
+    assert.deepEqual(a.sink.writes, [['1'], ['2']]);
+  });
+
+  it('asks every time when the ceiling is below a transport high-water mark', async () => {
+    const { delivery, open, slow } = setup(1024);
+    const a = open();
+    a.sink.queued = 2048;
+    delivery.enqueue(a.session, Buffer.from('1'), true);
+    await turn();
+    assert.deepEqual(slow, [a.session]);
+    assert.deepEqual(a.sink.writes, []);
+  });
+});

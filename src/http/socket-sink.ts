@@ -12,21 +12,31 @@ const framed = new WeakMap<Buffer, Buffer | readonly [Buffer, Buffer]>();
 const CRLF = Buffer.from('\r\n');
 const COPY_LIMIT = 4096;
 
-// The last event framed: a fan-out writes one event to every socket in a row, so this answers
-// almost every lookup with one comparison instead of a WeakMap hash.
-let lastWire: Buffer | undefined;
-let lastFramed: Buffer | readonly [Buffer, Buffer] = CRLF;
+// The last events framed: a flush writes the same few events to every socket in a row (one, or a
+// turn's worth under load), so a scan of this small ring answers almost every lookup by identity,
+// without a WeakMap hash (nor a store, which costs a write barrier for a new Buffer).
+const RECENT = 64;
+const recentWires: (Buffer | undefined)[] = new Array<Buffer | undefined>(RECENT).fill(undefined);
+const recentFramed: (Buffer | readonly [Buffer, Buffer])[] = new Array<Buffer | readonly [Buffer, Buffer]>(
+  RECENT,
+).fill(CRLF);
+let nextSlot = 0;
 
 function frame(wire: Buffer): Buffer | readonly [Buffer, Buffer] {
-  if (wire === lastWire) return lastFramed;
+  // Newest first: a lone event is found at once.
+  for (let n = 0, i = nextSlot; n < RECENT; n++) {
+    i = i === 0 ? RECENT - 1 : i - 1;
+    if (recentWires[i] === wire) return recentFramed[i]!;
+  }
   let chunk = framed.get(wire);
   if (chunk === undefined) {
     const size = Buffer.from(`${wire.length.toString(16)}\r\n`);
     chunk = wire.length <= COPY_LIMIT ? Buffer.concat([size, wire, CRLF]) : ([size, wire] as const);
     framed.set(wire, chunk);
   }
-  lastWire = wire;
-  lastFramed = chunk;
+  recentWires[nextSlot] = wire;
+  recentFramed[nextSlot] = chunk;
+  nextSlot = (nextSlot + 1) % RECENT;
   return chunk;
 }
 

@@ -58,7 +58,12 @@ export class Session {
   liveAfter: string | undefined;
   /** Last fan-out round that visited this session, so an event with several topics is delivered once. */
   round = 0;
-  lastWriteAt: number;
+  /**
+   * When the stream was last written to (ms). Declared with a number, so that V8 keeps a double
+   * field updated in place; declared bare it would start as undefined, become a pointer field, and
+   * each write would store a new heap number into a long-lived object (a write barrier each).
+   */
+  lastWriteAt = 0;
 
   constructor(
     readonly sink: Sink,

@@ -383,6 +383,12 @@ async function measure(active: Active, plan: Plan): Promise<Result> {
       console.log(
         `  ${active.kind}: ${stats.failed} publishes failed, the first: ${JSON.stringify(stats.firstFailure)}`,
       );
+    if (stats !== undefined && stats.sent === 0)
+      console.log(`  ${active.kind}: the publisher sent nothing in the window`);
+    if (stats?.lost !== undefined)
+      console.log(
+        `  ${active.kind}: a publisher connection went away (${stats.lost}); publishing stopped there`,
+      );
     const cpuUs = num(server.cpuUs);
     return {
       cpuUsPerEvent: cpuUs / client.received,

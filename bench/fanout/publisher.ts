@@ -30,6 +30,8 @@ export interface PublisherStats {
   failed: number;
   /** The start of the first failed answer, to show what went wrong. */
   firstFailure: string | undefined;
+  /** Why the first connection that went away did (its error, or a close by the server). */
+  lost: string | undefined;
 }
 
 /** One kept-alive connection with its pipelined requests. */
@@ -38,7 +40,13 @@ class Connection {
   inFlight = 0;
   #text = '';
 
-  constructor(port: number, onAnswer: (status: number, text: string) => void, onLost: (n: number) => void) {
+  #error: string | undefined;
+
+  constructor(
+    port: number,
+    onAnswer: (status: number, text: string) => void,
+    onLost: (n: number, why: string) => void,
+  ) {
     this.socket = connect({ host: HOST, port });
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => {
@@ -50,9 +58,11 @@ class Connection {
         onAnswer(answer.status, answer.head);
       }
     });
-    this.socket.on('error', () => {});
+    this.socket.on('error', (error: Error) => {
+      this.#error = error.message;
+    });
     this.socket.on('close', () => {
-      onLost(this.inFlight);
+      onLost(this.inFlight, this.#error ?? 'closed by the server');
       this.inFlight = 0;
     });
   }
@@ -90,7 +100,7 @@ class Connection {
 }
 
 export class Publisher {
-  readonly stats: PublisherStats = { sent: 0, acked: 0, failed: 0, firstFailure: undefined };
+  readonly stats: PublisherStats = { sent: 0, acked: 0, failed: 0, firstFailure: undefined, lost: undefined };
   readonly #target: PublishTarget;
   readonly #connections: Connection[];
   readonly #maxInFlight: number;
@@ -102,6 +112,7 @@ export class Publisher {
   #canSend: () => boolean = () => true;
   /** Set once any connection is lost: the publisher stops sending. */
   #broken = false;
+  #stopped = false;
 
   constructor(target: PublishTarget, connections: number, depth: number) {
     this.#target = target;
@@ -118,8 +129,10 @@ export class Publisher {
       }
       if (this.#running) this.#pump();
     };
-    const onLost = (n: number): void => {
+    const onLost = (n: number, why: string): void => {
+      if (this.#stopped) return;
       this.stats.failed += n;
+      this.stats.lost ??= why;
       this.#broken = true;
     };
     this.#connections = Array.from(
@@ -202,6 +215,7 @@ export class Publisher {
     for (let i = 0; i < 500 && this.inFlight > 0 && !this.#broken; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    this.#stopped = true;
     for (const c of this.#connections) c.socket.destroy();
     return this.stats;
   }

@@ -24,6 +24,8 @@ export class Delivery {
   #spare: Session[] = [];
   #scheduled = false;
   #flushing = false;
+  /** Heartbeat sweeps so far; a session's last write is stamped with it. */
+  #beat = 0;
   /**
    * The turn's first event, as a one-element array: most sessions' only chunk in a turn, written
    * from here (see `Session.onCommon`) until the flush.
@@ -82,7 +84,6 @@ export class Delivery {
     const dirty = this.#dirty;
     // (A flush from inside a flush gets a fresh list: the spare is then the one being walked.)
     this.#dirty = this.#spare !== dirty ? this.#spare : [];
-    const now = Date.now();
     const flushing = this.#flushing;
     this.#flushing = true;
     for (const session of dirty) {
@@ -92,7 +93,7 @@ export class Delivery {
         this.dropSlow(session);
         continue;
       }
-      this.writeNow(session, now);
+      this.writeNow(session);
     }
     this.#flushing = flushing;
     if (!flushing) this.#common = undefined;
@@ -101,11 +102,11 @@ export class Delivery {
   };
 
   /** Writes a session's pending bytes at once (a replay page, a stream's last words). */
-  writeNow(session: Session, now = Date.now()): void {
+  writeNow(session: Session): void {
     if (!session.hasPending || session.closed) return;
     this.counters.eventsDelivered += session.pendingEvents;
     this.counters.bytesOut += session.pendingBytes;
-    session.lastWriteAt = now;
+    session.lastBeat = this.#beat;
     const events = session.pendingEvents;
     const first = session.first;
     const all = session.all;
@@ -134,13 +135,21 @@ export class Delivery {
     this.onSlow(session);
   }
 
-  /** A comment line to every live stream quiet for `quietMs`. */
-  heartbeat(sessions: Iterable<Session>, quietMs: number): void {
-    const now = Date.now();
+  /** The current heartbeat sweep (a new session's stamp). */
+  get beat(): number {
+    return this.#beat;
+  }
+
+  /**
+   * One heartbeat sweep: a comment line to every live stream with no write in the last
+   * `quietBeats` sweeps (the hub runs one every half heartbeat interval or so).
+   */
+  heartbeat(sessions: Iterable<Session>, quietBeats: number): void {
+    const beat = ++this.#beat;
     for (const session of sessions) {
-      if (session.state !== 'live' || !session.heartbeat || now - session.lastWriteAt < quietMs) continue;
+      if (session.state !== 'live' || !session.heartbeat || beat - session.lastBeat < quietBeats) continue;
       session.congested = !session.sink.write(HEARTBEATS, 0);
-      session.lastWriteAt = now;
+      session.lastBeat = beat;
       this.counters.bytesOut += HEARTBEAT.length;
     }
   }

@@ -95,9 +95,13 @@ export class Hub {
     });
     // One timer each for the whole hub, never one per connection.
     this.#tick = setInterval(() => this.#everySecond(), 1000).unref();
+    // A sweep every half interval (at least 250 ms); a stream quiet for `heartbeatMs` gets a
+    // comment, within 1.5 intervals of its last write: quiet for `quietBeats` sweeps.
+    const sweepMs = Math.max(250, options.heartbeatMs / 2);
+    const quietBeats = Math.ceil(options.heartbeatMs / sweepMs) + 1;
     this.#heartbeat = setInterval(
-      () => this.#delivery.heartbeat(this.#sessions, options.heartbeatMs),
-      Math.max(250, options.heartbeatMs / 2),
+      () => this.#delivery.heartbeat(this.#sessions, quietBeats),
+      sweepMs,
     ).unref();
   }
 
@@ -279,7 +283,7 @@ export class Hub {
    * replay runs in the background and hands over to live delivery with no gap and no duplicate.
    */
   open(sink: Sink, subscription: Subscription, options: OpenOptions): Session {
-    const session = new Session(sink, subscription, options.heartbeat, Date.now());
+    const session = new Session(sink, subscription, options.heartbeat, this.#delivery.beat);
     // Registered before the replay is read, so nothing published meanwhile is missed: it is held.
     this.#sessions.add(session);
     this.counters.connectionsOpened++;

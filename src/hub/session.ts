@@ -59,24 +59,25 @@ export class Session {
   /** Last fan-out round that visited this session, so an event with several topics is delivered once. */
   round = 0;
   /**
-   * When the stream was last written to (ms). Declared with a number, so that V8 keeps a double
-   * field updated in place; declared bare it would start as undefined, become a pointer field, and
-   * each write would store a new heap number into a long-lived object (a write barrier each).
+   * The delivery's heartbeat sweep at the stream's last write: a small integer, stored in the
+   * session itself (a time in ms is a heap number, kept in a box of its own or, declared without a
+   * value, stored anew with a write barrier on every write).
    */
-  lastWriteAt = 0;
+  lastBeat = 0;
 
   constructor(
     readonly sink: Sink,
     subscription: Subscription,
     /** Keep-alive comments when quiet (off for long-poll answers, which end soon anyway). */
     readonly heartbeat: boolean,
-    now: number,
+    /** The delivery's heartbeat sweep now (`Delivery.beat`). */
+    beat: number,
   ) {
     this.selectors = subscription.selectors;
     this.privateSelectors = subscription.grant?.subscribe ?? NO_SELECTORS;
     this.client = subscription.client;
     this.expiresAt = subscription.grant?.expiresAt;
-    this.lastWriteAt = now;
+    this.lastBeat = beat;
   }
 
   get closed(): boolean {

@@ -113,4 +113,30 @@ describe('delivery', () => {
     assert.deepEqual(slow, [a.session]);
     assert.deepEqual(a.sink.writes, []);
   });
+
+  it('sends a heartbeat to a live stream with no write in the last quietBeats sweeps, and only to it', async () => {
+    const { delivery, open } = setup();
+    const quiet = open();
+    const busy = open();
+    const sessions = [quiet.session, busy.session];
+    delivery.heartbeat(sessions, 3);
+    delivery.heartbeat(sessions, 3);
+    delivery.enqueue(busy.session, Buffer.from('e'), true);
+    await turn();
+    assert.deepEqual(quiet.sink.writes, []);
+    delivery.heartbeat(sessions, 3); // quiet since sweep 0: three sweeps
+    assert.deepEqual(quiet.sink.writes, [[':\n\n']]);
+    assert.deepEqual(busy.sink.writes, [['e']]);
+    delivery.heartbeat(sessions, 3);
+    assert.deepEqual(
+      busy.sink.writes,
+      [['e']],
+      'written after sweep 2: not quiet for three sweeps at sweep 4',
+    );
+    delivery.heartbeat(sessions, 3);
+    assert.deepEqual(busy.sink.writes, [['e'], [':\n\n']], 'at sweep 5 it is');
+    assert.equal(quiet.sink.writes.length, 1);
+    delivery.heartbeat(sessions, 3);
+    assert.equal(quiet.sink.writes.length, 2, 'the quiet one again three sweeps after its last heartbeat');
+  });
 });

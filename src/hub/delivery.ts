@@ -125,21 +125,6 @@ export class Delivery {
     ONE[0] = NOTHING;
   }
 
-  /**
-   * Writes a turn's only event (`chunks`, one Buffer of `bytes`) to a session with nothing else
-   * due, at once: the fan-out's walk is then the only pass over the sessions.
-   */
-  writeEvent(session: Session, chunks: readonly Buffer[], bytes: number): void {
-    if ((session.congested || this.#checkEveryWrite) && session.sink.buffered() > this.ceiling) {
-      this.dropSlow(session);
-      return;
-    }
-    session.congested = !session.sink.write(chunks, 1);
-    session.lastBeat = this.#beat;
-    this.counters.eventsDelivered++;
-    this.counters.bytesOut += bytes;
-  }
-
   /** Is the session past its ceiling of unsent bytes (in the sink, or held during its replay)? */
   isBehind(session: Session): boolean {
     return session.sink.buffered() > this.ceiling || session.heldBytes > this.ceiling;

@@ -220,8 +220,6 @@ export class Hub {
 
   /** The log lost continuity: every live stream is told, and its resume point moves to the new head. */
   #onLogGap(lastId: string, head: string): void {
-    // What came before the gap goes out before the notice.
-    this.#fanOut.run();
     for (const session of this.#sessions) {
       if (session.state !== 'live') continue;
       // Ids start over after the gap: nothing from the new head on was replayed.
@@ -314,8 +312,6 @@ export class Hub {
     this.#tickets.newWindow();
     const now = Date.now();
     this.#options.tickets?.sweep(now);
-    // Events published before the expiry reach the streams before their last words.
-    this.#fanOut.run();
     for (const session of this.#sessions.expired(now)) {
       // The page may fetch a fresh credential and reconnect; the old one is refused from now on.
       this.#delivery.enqueue(session, reauthEvent(session.expiresAt!), false);
@@ -338,7 +334,6 @@ export class Hub {
     this.#untail();
     clearInterval(this.#tick);
     clearInterval(this.#heartbeat);
-    this.#fanOut.run();
     this.#delivery.flush();
     const sinks: Sink[] = [];
     for (const session of [...this.#sessions]) {

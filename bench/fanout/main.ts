@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { mintToken } from '../../src/index.js';
 import { type Census, perConnection } from './heap-census.js';
 import { Child, type Ready } from './ipc.js';
@@ -22,7 +22,15 @@ import type { PublisherStats, PublishTarget } from './publisher.js';
 import type { MemoryReading, ServerWindow } from './server-harness.js';
 import { fmt, median, sleep, table } from './stats.js';
 
-type Kind = 'raw' | 'baseline' | 'coalesce' | 'concat' | 'herald' | 'herald-custom' | 'nchan';
+type Kind =
+  | 'raw'
+  | 'baseline'
+  | 'coalesce'
+  | 'concat'
+  | 'herald'
+  | 'herald-custom'
+  | 'herald-checkout'
+  | 'nchan';
 type ScenarioName =
   | 'http'
   | 'http-10k'
@@ -40,6 +48,11 @@ interface ServerSpec {
   node: boolean;
 }
 
+// With --herald-checkout=PATH, server `herald-checkout` is Herald from another checkout (a git
+// worktree of another commit, its node_modules linked or installed), so that two versions are
+// compared in one run, interleaved, instead of in two runs minutes apart.
+const heraldCheckout = option('herald-checkout', '');
+
 const SERVERS: Record<Kind, ServerSpec> = {
   raw: { label: 'raw socket', script: './server-raw.ts', args: [], node: true },
   baseline: { label: 'baseline', script: './server-baseline.ts', args: [], node: true },
@@ -55,6 +68,12 @@ const SERVERS: Record<Kind, ServerSpec> = {
     label: 'Herald (--herald-options)',
     script: './server-herald.ts',
     args: ['--custom'],
+    node: true,
+  },
+  'herald-checkout': {
+    label: `Herald (${heraldCheckout === '' ? '--herald-checkout' : basename(heraldCheckout)})`,
+    script: resolve(heraldCheckout, 'bench/fanout/server-herald.ts'),
+    args: [],
     node: true,
   },
   nchan: { label: 'Nchan', script: './server-nchan.ts', args: [], node: false },
@@ -114,6 +133,8 @@ const opts = {
   deadlineMinutes: Number(option('deadline-minutes', '30')),
 };
 for (const kind of opts.servers) if (!(kind in SERVERS)) throw new Error(`unknown server ${kind}`);
+if (opts.servers.includes('herald-checkout') && heraldCheckout === '')
+  throw new Error('server herald-checkout needs --herald-checkout=PATH (another checkout of Herald)');
 for (const s of opts.scenarios) if (!ALL_SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}`);
 if (opts.servers.includes('nchan') && locateNchan() === undefined) {
   console.log(`note: ${NCHAN_INSTALL_HINT}\n`);

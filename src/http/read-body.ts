@@ -1,6 +1,15 @@
 import type { Readable } from 'node:stream';
 import { HeraldError } from '../hub/refusal.js';
 
+function tooLarge(limit: number): HeraldError {
+  return new HeraldError('too-large', `body is larger than ${limit} bytes (maxPublishBodyBytes)`);
+}
+
+/** The error a body read meets when the client went away first (what node's stream iterator gives). */
+function aborted(): Error {
+  return Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+}
+
 /** Collects a body of at most `limit` bytes; past it, rejects with 413 and stops reading. */
 export async function readLimited(
   chunks: AsyncIterable<Uint8Array>,
@@ -13,7 +22,7 @@ export async function readLimited(
     size += chunk.byteLength;
     if (size > limit) {
       stop();
-      throw new HeraldError('too-large', `body is larger than ${limit} bytes (maxPublishBodyBytes)`);
+      throw tooLarge(limit);
     }
     parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
@@ -25,10 +34,12 @@ const NO_BODY = Buffer.alloc(0);
 /**
  * The same for a node:http request, read by its 'data' events: no async iterator, promise and
  * listener set per chunk (the publish path's most frequent work). A request that closes before
- * its end rejects with `aborted`, as the iterator would.
+ * its end rejects with `aborted`, as the iterator would, also when it closed before the read began
+ * (its 'close' is then past, and waiting for it would wait forever).
  */
 export function readRequestLimited(req: Readable, limit: number, stop: () => void): Promise<Buffer> {
   if (req.readableEnded) return Promise.resolve(NO_BODY);
+  if (req.destroyed) return Promise.reject(req.errored ?? aborted());
   return new Promise((resolve, reject) => {
     let first: Buffer | undefined;
     let parts: Buffer[] | undefined;
@@ -44,7 +55,7 @@ export function readRequestLimited(req: Readable, limit: number, stop: () => voi
       if (size > limit) {
         settle();
         stop();
-        reject(new HeraldError('too-large', `body is larger than ${limit} bytes (maxPublishBodyBytes)`));
+        reject(tooLarge(limit));
         return;
       }
       if (first === undefined) first = chunk;
@@ -61,7 +72,7 @@ export function readRequestLimited(req: Readable, limit: number, stop: () => voi
     };
     const onClose = (): void => {
       settle();
-      reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      reject(aborted());
     };
     req.on('data', onData);
     req.on('end', onEnd);

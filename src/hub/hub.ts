@@ -226,7 +226,6 @@ export class Hub {
       session.liveAfter = undefined;
       this.#delivery.enqueue(session, gapEvent(lastId, STORE_GAP_REASON), false);
       this.#delivery.enqueue(session, resumeEvent(head), false);
-      this.#delivery.markDirty(session);
     }
   }
 

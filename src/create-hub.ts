@@ -18,6 +18,7 @@ import {
   createHttpsServer,
   DEFAULT_SERVER_TIMEOUTS,
   listen,
+  type OwnServer,
   type ServerTimeouts,
   type TlsFiles,
 } from './http/server.js';
@@ -335,7 +336,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   const proxies = options.trustProxy === undefined ? undefined : new TrustedProxies(options.trustProxy);
   const handler = nodeHandler(router, httpCounters, logger, options.directWrites ?? true, proxies);
   const onClientError = clientErrorHandler(httpCounters, logger);
-  const servers: Array<{ server: Server | Http2SecureServer; closeIdle(): void }> = [];
+  const servers: Array<OwnServer<Server | Http2SecureServer>> = [];
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.serverTimeouts };
 
   return {
@@ -364,22 +365,26 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       if (options.tls !== undefined) {
         const secure = createHttpsServer(handler, options.tls, timeouts, onClientError);
         await listen(secure.server, port, host);
-        servers.push({ server: secure.server, closeIdle: () => secure.closeIdleConnections() });
+        servers.push(secure);
         return secure.server;
       }
-      const server = createHttpServer(handler, timeouts, onClientError);
-      await listen(server, port, host);
-      servers.push({ server, closeIdle: () => server.closeIdleConnections() });
-      if (servers.length === 1) presence.address = addressOf(server, host);
-      return server;
+      const plain = createHttpServer(handler, timeouts, onClientError);
+      await listen(plain.server, port, host);
+      servers.push(plain);
+      if (servers.length === 1) presence.address = addressOf(plain.server, host);
+      return plain.server;
     }) as HeraldHub['listen'],
     async close() {
       monitor?.stop();
       await presence.close();
-      // Stop accepting; streams then drain (their last bytes and retry: out) before idle sockets go.
-      for (const { server } of servers) server.close();
+      // Stop accepting and keeping connections alive; streams then drain (their last bytes and
+      // retry: out) before idle sockets go.
+      for (const own of servers) {
+        own.stopKeepAlive();
+        own.server.close();
+      }
       await core.close();
-      for (const { closeIdle } of servers) closeIdle();
+      for (const own of servers) own.closeIdleConnections();
     },
   };
 }

@@ -18,6 +18,22 @@ export const DEFAULT_SERVER_TIMEOUTS: Readonly<ServerTimeouts> = {
   requestTimeoutMs: 30_000,
 };
 
+/** A server Herald made, and how its connections are wound down when the hub closes. */
+export interface OwnServer<S extends Server | Http2SecureServer> {
+  readonly server: S;
+  /**
+   * From now on a connection ends once the answer it carries is out: a client that comes straight
+   * back on a kept-alive connection (an EventSource's retry does) must not keep finding the closed
+   * hub there while a new one may be listening on the port.
+   */
+  stopKeepAlive(): void;
+  /** Ends the connections that carry no answer now. */
+  closeIdleConnections(): void;
+}
+
+const ANSWER = Symbol('herald.answer');
+type AnsweringSocket = Socket & { [ANSWER]?: NodeResponse };
+
 /**
  * A node:http server fit for streams that live for hours: no inactivity timeout on sockets, while
  * requests that never finish arriving are still cut off.
@@ -26,7 +42,9 @@ export function createHttpServer(
   handler: NodeHandler,
   timeouts: ServerTimeouts,
   onClientError: (error: Error, socket: Duplex) => void,
-): Server {
+): OwnServer<Server> {
+  const sockets = new Set<AnsweringSocket>();
+  let closing = false;
   const server = createServer(
     {
       headersTimeout: timeouts.headersTimeoutMs,
@@ -35,27 +53,36 @@ export function createHttpServer(
       connectionsCheckingInterval: Math.max(100, Math.min(timeouts.headersTimeoutMs, 30_000) / 4),
       keepAliveTimeout: 5_000,
     },
-    handler,
+    (req: NodeRequest, res: NodeResponse) => {
+      (req.socket as AnsweringSocket)[ANSWER] = res;
+      if (closing) res.setHeader('connection', 'close');
+      handler(req, res);
+    },
   );
   server.timeout = 0;
   server.on('clientError', onClientError);
-  return server;
+  server.on('connection', (socket: AnsweringSocket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    server,
+    stopKeepAlive() {
+      closing = true;
+      // Answers under way whose head is not out yet say so; node then ends their connections.
+      for (const socket of sockets) {
+        const res = socket[ANSWER];
+        if (res !== undefined && !res.headersSent && !res.writableEnded) res.setHeader('connection', 'close');
+      }
+    },
+    closeIdleConnections: () => server.closeIdleConnections(),
+  };
 }
 
 /** A certificate and its private key, PEM. */
 export interface TlsFiles {
   cert: string | Buffer;
   key: string | Buffer;
-}
-
-/** An HTTPS server for HTTP/2 and HTTP/1.1 on one port, and how to close its idle connections. */
-export interface SecureServer {
-  readonly server: Http2SecureServer;
-  /**
-   * Ends what no longer carries a request: every HTTP/2 connection gets a GOAWAY (its open streams
-   * finish first), HTTP/1.1 connections are closed once they have no answer in flight.
-   */
-  closeIdleConnections(): void;
 }
 
 const BUSY = Symbol('herald.requestsInFlight');
@@ -73,7 +100,7 @@ export function createHttpsServer(
   tls: TlsFiles,
   timeouts: ServerTimeouts,
   onClientError: (error: Error, socket: Duplex) => void,
-): SecureServer {
+): OwnServer<Http2SecureServer> {
   const sessions = new Set<Http2Session>();
   const http1 = new Set<TrackedSocket>();
   let closing = false;
@@ -119,6 +146,10 @@ export function createHttpsServer(
   server.on('sessionError', () => {});
   return {
     server,
+    // HTTP/1.1 connections end once their answers in flight are out (see the request handler).
+    stopKeepAlive() {
+      closing = true;
+    },
     closeIdleConnections() {
       closing = true;
       for (const session of sessions) session.close();

@@ -218,6 +218,33 @@ describe('graceful close', () => {
       assert.ok(last >= 2000 && last < 4000, `retry ${last}`);
     }
   });
+
+  it('ends a kept-alive connection after the answer it carried when the hub closed, so that nothing keeps talking to a closed hub', async () => {
+    const hub = await startHub();
+    const body = JSON.stringify({ topic: 'bye', data: 'late' });
+    const socket = connect(hub.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let raw = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      raw += chunk;
+    });
+    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    // A publish whose body is still arriving while the hub closes: its connection is busy, not idle.
+    socket.write(
+      `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${hub.token}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    );
+    await sleep(100);
+    await hub.close();
+    socket.write(body.slice(5));
+    await ended;
+    const [head = ''] = raw.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 503 /, head);
+    assert.match(head, /\r\nconnection: close\r\n/i, head);
+    assert.equal(raw.match(/HTTP\/1\.1 /g)?.length, 1, 'one answer, then the connection ends');
+    socket.destroy();
+  });
 });
 
 describe('the Fetch adapter', () => {

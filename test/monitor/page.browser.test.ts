@@ -26,7 +26,15 @@ async function text(page: Page, selector: string): Promise<string> {
 }
 
 async function waitState(page: Page, state: string, timeout = 30_000): Promise<void> {
-  await page.waitForSelector(`#conn-state[data-state="${state}"]`, { timeout });
+  try {
+    await page.waitForSelector(`#conn-state[data-state="${state}"]`, { timeout });
+  } catch (error) {
+    const shown = await page.getAttribute('#conn-state', 'data-state').catch(() => 'nothing');
+    await page.screenshot({ path: `${SHOTS}/not-${state}.png` }).catch(() => {});
+    throw new Error(`the page never showed "${state}" within ${timeout} ms; it shows "${shown}"`, {
+      cause: error,
+    });
+  }
   assert.equal(await text(page, '#conn-state-text'), state);
 }
 

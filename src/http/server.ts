@@ -22,17 +22,14 @@ export const DEFAULT_SERVER_TIMEOUTS: Readonly<ServerTimeouts> = {
 export interface OwnServer<S extends Server | Http2SecureServer> {
   readonly server: S;
   /**
-   * From now on a connection ends once the answer it carries is out: a client that comes straight
-   * back on a kept-alive connection (an EventSource's retry does) must not keep finding the closed
-   * hub there while a new one may be listening on the port.
+   * From now on no connection is kept alive: a client that comes back on a kept-alive connection
+   * (an EventSource's retry does) must not keep finding the closed hub there while a new one may be
+   * listening on the port.
    */
   stopKeepAlive(): void;
   /** Ends the connections that carry no answer now. */
   closeIdleConnections(): void;
 }
-
-const ANSWER = Symbol('herald.answer');
-type AnsweringSocket = Socket & { [ANSWER]?: NodeResponse };
 
 /**
  * A node:http server fit for streams that live for hours: no inactivity timeout on sockets, while
@@ -43,7 +40,6 @@ export function createHttpServer(
   timeouts: ServerTimeouts,
   onClientError: (error: Error, socket: Duplex) => void,
 ): OwnServer<Server> {
-  const sockets = new Set<AnsweringSocket>();
   let closing = false;
   const server = createServer(
     {
@@ -54,26 +50,20 @@ export function createHttpServer(
       keepAliveTimeout: 5_000,
     },
     (req: NodeRequest, res: NodeResponse) => {
-      (req.socket as AnsweringSocket)[ANSWER] = res;
       if (closing) res.setHeader('connection', 'close');
       handler(req, res);
     },
   );
   server.timeout = 0;
   server.on('clientError', onClientError);
-  server.on('connection', (socket: AnsweringSocket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
   return {
     server,
     stopKeepAlive() {
       closing = true;
-      // Answers under way whose head is not out yet say so; node then ends their connections.
-      for (const socket of sockets) {
-        const res = socket[ANSWER];
-        if (res !== undefined && !res.headersSent && !res.writableEnded) res.setHeader('connection', 'close');
-      }
+      // Answers already under way (no state per connection is kept to find them): node gives their
+      // connections this keep-alive timeout, plus its own second, once they are out; a request on
+      // such a connection before then is answered with connection: close above.
+      server.keepAliveTimeout = 1;
     },
     closeIdleConnections: () => server.closeIdleConnections(),
   };

@@ -222,30 +222,60 @@ describe('graceful close', () => {
   it('ends a kept-alive connection after the answer it carried when the hub closed, so that nothing keeps talking to a closed hub', async () => {
     const hub = await startHub();
     const body = JSON.stringify({ topic: 'bye', data: 'late' });
-    const socket = connect(hub.port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    let raw = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      raw += chunk;
-    });
-    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
-    // A publish whose body is still arriving while the hub closes: its connection is busy, not idle.
-    socket.write(
+    const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    // Two kept-alive connections: one busy with a publish whose body is still arriving while the hub
+    // closes, one that asks again after the hub has closed.
+    const busy = await rawConnection(hub.port);
+    busy.socket.write(
       `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${hub.token}\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
     );
+    const late = await rawConnection(hub.port);
+    late.socket.write(request('/healthz'));
+    await late.answers(1);
     await sleep(100);
     await hub.close();
-    socket.write(body.slice(5));
-    await ended;
-    const [head = ''] = raw.split('\r\n\r\n');
-    assert.match(head, /^HTTP\/1\.1 503 /, head);
-    assert.match(head, /\r\nconnection: close\r\n/i, head);
-    assert.equal(raw.match(/HTTP\/1\.1 /g)?.length, 1, 'one answer, then the connection ends');
-    socket.destroy();
+    // The late one was idle at close: closed with the server. The busy one gets its answer...
+    await late.ended;
+    busy.socket.write(body.slice(5));
+    await busy.answers(1);
+    assert.match(busy.text(), /^HTTP\/1\.1 503 /, busy.text());
+    // ...and a client asking again on that connection (an EventSource's retry does, a few hundred ms
+    // later) is told that it ends there: it must not keep finding the closed hub on it, while a new
+    // hub may be listening on the port.
+    await sleep(200);
+    busy.socket.write(request('/healthz'));
+    await busy.ended;
+    const answers = busy.text().split(/(?=HTTP\/1\.1 \d{3} )/);
+    assert.equal(answers.length, 2, busy.text());
+    assert.match(answers[1]!, /\r\nconnection: close\r\n/i, answers[1]);
   });
 });
+
+/** A plain TCP connection to the hub, its bytes as text, and when it ended. */
+async function rawConnection(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  let raw = '';
+  const waiting: Array<() => void> = [];
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    raw += chunk;
+    for (const wake of waiting.splice(0)) wake();
+  });
+  socket.on('error', () => {});
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const count = () => raw.match(/HTTP\/1\.1 \d{3} /g)?.length ?? 0;
+  return {
+    socket,
+    ended,
+    text: () => raw,
+    /** Resolves once n answer heads have arrived (their bodies are short and come with them). */
+    async answers(n: number): Promise<void> {
+      while (count() < n) await new Promise<void>((resolve) => waiting.push(resolve));
+    },
+  };
+}
 
 describe('the Fetch adapter', () => {
   it('serves the same API through hub.fetch', async () => {

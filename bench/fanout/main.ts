@@ -12,7 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { mintToken } from '../../src/index.js';
+import { ensureBuilt } from '../built-package.js';
 import { type Census, perConnection } from './heap-census.js';
 import { Child, type Ready } from './ipc.js';
 import type { ClientWindow } from './loadgen.js';
@@ -136,6 +138,9 @@ for (const kind of opts.servers) if (!(kind in SERVERS)) throw new Error(`unknow
 if (opts.servers.includes('herald-checkout') && heraldCheckout === '')
   throw new Error('server herald-checkout needs --herald-checkout=PATH (another checkout of Herald)');
 for (const s of opts.scenarios) if (!ALL_SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}`);
+if (opts.servers.some((k) => k.startsWith('herald')))
+  ensureBuilt(fileURLToPath(new URL('../..', import.meta.url)));
+if (opts.servers.includes('herald-checkout')) ensureBuilt(resolve(heraldCheckout));
 if (opts.servers.includes('nchan') && locateNchan() === undefined) {
   console.log(`note: ${NCHAN_INSTALL_HINT}\n`);
   opts.servers = opts.servers.filter((k) => k !== 'nchan');

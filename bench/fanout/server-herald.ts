@@ -1,9 +1,17 @@
 // Herald under test: createHub + listen on 127.0.0.1:0, publishing in-process (hub.publish) when the
 // orchestrator asks, or over POST /publish from the load generator (JWT key from the environment).
+// Herald itself is the built package of this checkout (main.ts builds it when it is out of date).
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type HubOptions, openHub } from '../../src/index.js';
+import { fileURLToPath } from 'node:url';
+import type * as Herald from '../../src/index.js';
+import { builtEntry } from '../built-package.js';
 import { runHarness } from './server-harness.js';
+
+type HubOptions = Herald.HubOptions;
+const { openHub } = (await import(
+  builtEntry(fileURLToPath(new URL('../..', import.meta.url)))
+)) as typeof Herald;
 
 // With --custom: options (a store URL included) from `main.ts --herald-options='{"heartbeatMs":1000}'` (JSON), so that a
 // run can compare Herald as it comes (server `herald`) with other settings (server `herald-custom`).

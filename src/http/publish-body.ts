@@ -4,8 +4,16 @@ import { HeraldError, quote } from '../hub/refusal.js';
 const MEDIA_FORM = 'application/x-www-form-urlencoded';
 const MEDIA_JSON = 'application/json';
 
+// Publishers send the same Content-Type on every request, and a publish asks for it three times.
+let lastContentType: string | null = null;
+let lastMediaType = '';
+
 function mediaType(contentType: string | null): string {
-  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contentType !== lastContentType) {
+    lastMediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    lastContentType = contentType;
+  }
+  return lastMediaType;
 }
 
 const JSON_HINT = `the body looks like JSON: send Content-Type: ${MEDIA_JSON}`;

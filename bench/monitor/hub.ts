@@ -1,7 +1,14 @@
 // The hub under test, in its own process: monitor on or off (argv[2]). Answers 'measure' messages
 // with its own CPU time (process.cpuUsage) over the window asked for.
+// Herald itself is the built package of this checkout (main.ts builds it when it is out of date).
 import type { AddressInfo } from 'node:net';
-import { createHub } from '../../src/index.js';
+import { fileURLToPath } from 'node:url';
+import type * as Herald from '../../src/index.js';
+import { builtEntry } from '../built-package.js';
+
+const { createHub } = (await import(
+  builtEntry(fileURLToPath(new URL('../..', import.meta.url)))
+)) as typeof Herald;
 
 const monitor = process.argv[2] === 'on';
 const capacity = Number(process.argv[3] ?? 20_000);

@@ -5,6 +5,8 @@
 //   node --import tsx bench/monitor/main.ts --subscribers=10000 --seconds=15
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../built-package.js';
 
 function option(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -22,6 +24,8 @@ interface Window {
 const wanted = option('subscribers', 10_000);
 const seconds = option('seconds', 15);
 const rounds = option('rounds', 2);
+
+ensureBuilt(fileURLToPath(new URL('../..', import.meta.url)));
 
 // Each process holds one descriptor per stream: the soft limit, not the wish, decides.
 const limit = Number(spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim());

@@ -6,6 +6,7 @@ import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants } f
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { createHub, type HeraldHub, type HubOptions } from '../../src/create-hub.js';
 import { createParser, type ServerSentEvent } from '../../src/protocol/parse.js';
 import { sleep, TEST_KEY, token } from '../support/hub.js';
@@ -217,6 +218,38 @@ describe('HTTP/2', { skip: opensslUnavailable, timeout: 60_000 }, () => {
       assert.equal(s.stream.rstCode, constants.NGHTTP2_NO_ERROR);
     }
     await until(() => goaway, 'a GOAWAY');
+  });
+
+  it('ends an HTTP/1.1 connection after the answer it carried when the hub closed', async () => {
+    await start();
+    const port = Number(new URL(origin).port);
+    const body = new URLSearchParams({ topic: 'h2/late', data: 'x' }).toString();
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca: certificate.cert, ALPNProtocols: ['http/1.1'] });
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    let raw = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      raw += chunk;
+    });
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // A publish whose body is still arriving while the hub closes: its connection is busy, not idle.
+    socket.write(
+      `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${publisher}\r\n` +
+        `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 3)}`,
+    );
+    await sleep(100);
+    await hub.close();
+    socket.write(body.slice(3));
+    await until(() => /\r\n\r\nthe hub is shutting down\n$/.test(raw), 'the answer to the publish');
+    assert.match(raw, /^HTTP\/1\.1 503 /, raw);
+    // A client asking again on that connection must not find the closed hub there.
+    await sleep(200);
+    if (!socket.destroyed) socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const gone = await Promise.race([ended.then(() => true), sleep(2000).then(() => false)]);
+    socket.destroy();
+    assert.equal(raw.match(/HTTP\/1\.1 \d{3} /g)?.length, 1, raw);
+    assert.ok(gone, 'the connection ended after its answer');
   });
 
   it('answers a refused publish whose body never ends, and resets only its stream', async () => {

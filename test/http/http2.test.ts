@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { createHub, type HeraldHub, type HubOptions } from '../../src/create-hub.js';
 import { createParser, type ServerSentEvent } from '../../src/protocol/parse.js';
-import { sleep, TEST_KEY, token } from '../support/hub.js';
+import { rawConnection, sleep, TEST_KEY, token } from '../support/hub.js';
 import { makeCertificate, opensslUnavailable, type TestCertificate } from '../support/tls.js';
 
 /** One event stream on an HTTP/2 connection, parsed as a browser would. */
@@ -227,12 +227,7 @@ describe('HTTP/2', { skip: opensslUnavailable, timeout: 60_000 }, () => {
     const socket = tlsConnect({ host: '127.0.0.1', port, ca: certificate.cert, ALPNProtocols: ['http/1.1'] });
     socket.on('error', () => {});
     await new Promise((resolve) => socket.once('secureConnect', resolve));
-    let raw = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      raw += chunk;
-    });
-    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const connection = rawConnection(socket);
     // A publish whose body is still arriving while the hub closes: its connection is busy, not idle.
     socket.write(
       `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${publisher}\r\n` +
@@ -241,14 +236,17 @@ describe('HTTP/2', { skip: opensslUnavailable, timeout: 60_000 }, () => {
     await sleep(100);
     await hub.close();
     socket.write(body.slice(3));
-    await until(() => /\r\n\r\nthe hub is shutting down\n$/.test(raw), 'the answer to the publish');
-    assert.match(raw, /^HTTP\/1\.1 503 /, raw);
+    await until(
+      () => /\r\n\r\nthe hub is shutting down\n$/.test(connection.text()),
+      'the answer to the publish',
+    );
+    assert.match(connection.text(), /^HTTP\/1\.1 503 /, connection.text());
     // A client asking again on that connection must not find the closed hub there.
     await sleep(200);
     if (!socket.destroyed) socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-    const gone = await Promise.race([ended.then(() => true), sleep(2000).then(() => false)]);
+    const gone = await Promise.race([connection.ended.then(() => true), sleep(2000).then(() => false)]);
     socket.destroy();
-    assert.equal(raw.match(/HTTP\/1\.1 \d{3} /g)?.length, 1, raw);
+    assert.equal(connection.text().match(/HTTP\/1\.1 \d{3} /g)?.length, 1, connection.text());
     assert.ok(gone, 'the connection ended after its answer');
   });
 

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { eventsUrl, httpRequest, StreamReader, sleep, startHub } from '../support/hub.js';
+import {
+  eventsUrl,
+  httpRequest,
+  type RawConnection,
+  rawConnection,
+  StreamReader,
+  sleep,
+  startHub,
+} from '../support/hub.js';
 
 describe('long-poll fallback', () => {
   it('ends the response after a burst, with the same event-stream text, and resumes from it', async () => {
@@ -224,13 +232,13 @@ describe('graceful close', () => {
     const body = JSON.stringify({ topic: 'bye', data: 'late' });
     const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
     // Two kept-alive connections: one busy with a publish whose body is still arriving while the hub
-    // closes, one that asks again after the hub has closed.
-    const busy = await rawConnection(hub.port);
+    // closes, one idle then.
+    const busy = await plainConnection(hub.port);
     busy.socket.write(
       `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${hub.token}\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
     );
-    const late = await rawConnection(hub.port);
+    const late = await plainConnection(hub.port);
     late.socket.write(request('/healthz'));
     await late.answers(1);
     await sleep(100);
@@ -252,29 +260,11 @@ describe('graceful close', () => {
   });
 });
 
-/** A plain TCP connection to the hub, its bytes as text, and when it ended. */
-async function rawConnection(port: number) {
+/** A plain TCP connection to the hub, watched. */
+async function plainConnection(port: number): Promise<RawConnection> {
   const socket = connect(port, '127.0.0.1');
   await new Promise((resolve) => socket.once('connect', resolve));
-  let raw = '';
-  const waiting: Array<() => void> = [];
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    raw += chunk;
-    for (const wake of waiting.splice(0)) wake();
-  });
-  socket.on('error', () => {});
-  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  const count = () => raw.match(/HTTP\/1\.1 \d{3} /g)?.length ?? 0;
-  return {
-    socket,
-    ended,
-    text: () => raw,
-    /** Resolves once n answer heads have arrived (their bodies are short and come with them). */
-    async answers(n: number): Promise<void> {
-      while (count() < n) await new Promise<void>((resolve) => waiting.push(resolve));
-    },
-  };
+  return rawConnection(socket);
 }
 
 describe('the Fetch adapter', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type IncomingHttpHeaders, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { keyBytes, mintToken } from '../../src/auth/jwt.js';
 import { createHub, type HeraldHub, type HubOptions } from '../../src/create-hub.js';
 import { createParser, type ServerSentEvent } from '../../src/protocol/parse.js';
@@ -213,3 +213,49 @@ export function eventsUrl(hub: TestHub, topics: string[], query: Record<string, 
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a raw HTTP/1.1 client connection has received, and when it ended. */
+export interface RawConnection {
+  readonly socket: Socket;
+  /** Resolves once the connection has closed. */
+  readonly ended: Promise<void>;
+  /** Everything received so far, as latin1 text. */
+  text(): string;
+  /** Resolves once n answer heads have arrived; rejects if the connection ends before. */
+  answers(n: number): Promise<void>;
+}
+
+/** Watches a connected socket (plain or TLS) that a test writes HTTP/1.1 requests on by hand. */
+export function rawConnection(socket: Socket): RawConnection {
+  let raw = '';
+  let closed = false;
+  const waiting: Array<() => void> = [];
+  const wakeAll = (): void => {
+    for (const wake of waiting.splice(0)) wake();
+  };
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    raw += chunk;
+    wakeAll();
+  });
+  socket.on('error', () => {});
+  const ended = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      closed = true;
+      wakeAll();
+      resolve();
+    }),
+  );
+  const count = (): number => raw.match(/HTTP\/1\.1 \d{3} /g)?.length ?? 0;
+  return {
+    socket,
+    ended,
+    text: () => raw,
+    async answers(n) {
+      while (count() < n) {
+        if (closed) throw new Error(`the connection ended after ${count()} of ${n} answers:\n${raw}`);
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+    },
+  };
+}

@@ -50,6 +50,8 @@ export function grantOf(payload: JWTPayload): Grant {
     subscribe: selectorList(herald.subscribe, 'subscribe'),
     expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
     subject: typeof payload.sub === 'string' ? payload.sub : undefined,
+    issuedAt: typeof payload.iat === 'number' ? payload.iat * 1000 : undefined,
+    tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
   };
 }
 
@@ -59,6 +61,8 @@ export interface MintOptions {
   /** Lifetime in seconds; none when undefined. */
   ttlSeconds?: number;
   subject?: string;
+  /** The token's own id (`jti`), which `POST /revocations` can name. */
+  tokenId?: string;
 }
 
 /** Mints an HS256 token carrying Herald claims. */
@@ -69,6 +73,7 @@ export async function mintToken(key: SecretKey, options: MintOptions): Promise<s
   if (options.subscribe?.length) herald.subscribe = options.subscribe;
   let jwt = new SignJWT({ herald }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt();
   if (options.subject !== undefined) jwt = jwt.setSubject(options.subject);
+  if (options.tokenId !== undefined) jwt = jwt.setJti(options.tokenId);
   if (options.ttlSeconds !== undefined)
     jwt = jwt.setExpirationTime(Math.floor(Date.now() / 1000) + options.ttlSeconds);
   return jwt.sign(key);

@@ -17,8 +17,12 @@ export interface Grant {
   readonly subscribe: readonly TopicSelector[];
   /** When the credential stops being valid (ms since the Unix epoch); undefined: never. */
   readonly expiresAt: number | undefined;
-  /** Who it was issued to (`sub`), for logs; undefined when the credential names no one. */
+  /** Who it was issued to (`sub`), for logs and revocation; undefined when the credential names no one. */
   readonly subject: string | undefined;
+  /** When it was issued (`iat`, ms since the Unix epoch), for revocation; undefined when unknown. */
+  readonly issuedAt?: number | undefined;
+  /** Its own id (`jti`), for revocation; undefined when it has none. */
+  readonly tokenId?: string | undefined;
 }
 
 /**

@@ -285,7 +285,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
         ? keys.subscribers
         : acceptTickets(keys.subscribers, tickets),
     tickets,
-    queryTokens: options.queryToken ?? true,
+    urlTokens: options.queryToken ?? true,
     monitorAuth,
     retryMs: options.retryMs ?? HUB_DEFAULTS.retryMs,
     heartbeatMs: options.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs,
@@ -326,7 +326,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   const router = createRouter(core, {
     presence,
     cors: new CorsPolicy(options.corsOrigins ?? [], options.corsHeaders),
-    credentials: { cookie: authCookie },
+    authCookie,
     assets,
     metrics: createMetrics(core, httpCounters),
     counters: httpCounters,

@@ -1,30 +1,20 @@
 /**
- * Finding credentials in requests (extraction only: what they allow is the hub's decision).
+ * Where each credential source of the hub's operations is found in an HTTP request (extraction
+ * only: which sources an operation takes, in which order, and what they allow is the hub's
+ * decision, src/hub/operations.ts):
  *
- * A subscriber's credential is looked for in this order, and the first one present is the one used
- * (the others are ignored, never tried in turn, so a refusal always names the credential it judged):
+ * - `bearer`: `Authorization: Bearer <token>`;
+ * - `ticket`: `ticket=` in the query;
+ * - `ambient`: the auth cookie (`herald_auth` unless configured);
+ * - `url`: `access_token=` in the query (the hub refuses it when URL tokens are switched off).
  *
- * 1. `Authorization: Bearer <token>`: set by code for this very request;
- * 2. `ticket=` in the query: a single-use ticket put in this URL for this request;
- * 3. the auth cookie (`herald_auth` unless configured): ambient, sent with every request to the site;
- * 4. `access_token=` in the query: the last resort, as it lands in logs (it can be switched off).
- *
- * Explicit before ambient: a page that holds a cookie but asks with a header or a ticket means
- * those. A publisher's credential is the header only: a cookie would let any page a publisher
- * visits publish in their name.
+ * The first source present, in the operation's order, is the one used: the others are ignored,
+ * never tried in turn, so a refusal always names the credential it judged.
  */
-import type { Credential } from '../hub/authorizer.js';
+import type { Credential, CredentialSource } from '../hub/authorizer.js';
 import { HeraldError } from '../hub/refusal.js';
-import { cookieValue, DEFAULT_AUTH_COOKIE } from './cookies.js';
+import { cookieValue } from './cookies.js';
 import type { HttpRequest } from './exchange.js';
-
-/** Where subscriber credentials are looked for besides the header and the query. */
-export interface CredentialOptions {
-  /** The cookie a subscriber token is read from. */
-  readonly cookie: string;
-}
-
-export const DEFAULT_CREDENTIAL_OPTIONS: CredentialOptions = { cookie: DEFAULT_AUTH_COOKIE };
 
 /** Reads `Authorization: Bearer <token>`; undefined when absent, 'unauthenticated' when malformed. */
 export function bearerToken(header: string | null): string | undefined {
@@ -35,57 +25,35 @@ export function bearerToken(header: string | null): string | undefined {
   return match[1];
 }
 
-/** A publisher's credential: the Authorization header only. */
-export function publisherCredential(request: HttpRequest): Credential | undefined {
-  const token = bearerToken(request.header('authorization'));
-  return token === undefined ? undefined : { token, source: 'header' };
-}
-
-function headerOrCookie(request: HttpRequest, options: CredentialOptions): Credential | undefined {
-  const header = bearerToken(request.header('authorization'));
-  if (header !== undefined) return { token: header, source: 'header' };
-  const cookie = cookieValue(request.header('cookie'), options.cookie);
-  return cookie === undefined || cookie === '' ? undefined : { token: cookie, source: 'cookie' };
-}
-
 function queryParameter(request: HttpRequest, name: string): string | undefined {
   const value = request.url.searchParams.get(name);
   return value === null || value === '' ? undefined : value;
 }
 
-/** A subscriber's credential on `GET /events`: header, ticket, cookie, then `access_token`. */
-export function subscriberCredential(
-  request: HttpRequest,
-  options: CredentialOptions = DEFAULT_CREDENTIAL_OPTIONS,
-): Credential | undefined {
-  const header = bearerToken(request.header('authorization'));
-  if (header !== undefined) return { token: header, source: 'header' };
-  const ticket = queryParameter(request, 'ticket');
-  if (ticket !== undefined) return { token: ticket, source: 'ticket' };
-  const cookie = cookieValue(request.header('cookie'), options.cookie);
-  if (cookie !== undefined && cookie !== '') return { token: cookie, source: 'cookie' };
-  const query = queryParameter(request, 'access_token');
-  return query === undefined ? undefined : { token: query, source: 'query' };
+function tokenFrom(request: HttpRequest, source: CredentialSource, cookie: string): string | undefined {
+  switch (source) {
+    case 'bearer':
+      return bearerToken(request.header('authorization'));
+    case 'ticket':
+      return queryParameter(request, 'ticket');
+    case 'ambient': {
+      const value = cookieValue(request.header('cookie'), cookie);
+      return value === '' ? undefined : value;
+    }
+    case 'url':
+      return queryParameter(request, 'access_token');
+  }
 }
 
-/** The credential that buys a ticket on `POST /tickets`: the header, else the cookie (never a URL). */
-export function ticketCredential(
+/** The request's credential: the first of `sources` present, looking for the auth cookie by `cookie`. */
+export function findCredential(
   request: HttpRequest,
-  options: CredentialOptions = DEFAULT_CREDENTIAL_OPTIONS,
+  sources: readonly CredentialSource[],
+  cookie: string,
 ): Credential | undefined {
-  return headerOrCookie(request, options);
-}
-
-/**
- * The credential of a viewer of the monitor's figures (`/monitor/history.json`): as a subscriber's,
- * but a ticket is left for the stream it was bought for.
- */
-export function monitorCredential(
-  request: HttpRequest,
-  options: CredentialOptions = DEFAULT_CREDENTIAL_OPTIONS,
-): Credential | undefined {
-  const found = headerOrCookie(request, options);
-  if (found !== undefined) return found;
-  const query = queryParameter(request, 'access_token');
-  return query === undefined ? undefined : { token: query, source: 'query' };
+  for (const source of sources) {
+    const token = tokenFrom(request, source, cookie);
+    if (token !== undefined) return { token, source };
+  }
+  return undefined;
 }

@@ -1,16 +1,15 @@
 import type { Hub } from '../hub/hub.js';
 import { HeraldError } from '../hub/refusal.js';
-import { publisherCredential } from './credentials.js';
-import { type HttpReply, type HttpRequest, plain } from './exchange.js';
+import { type HttpReply, plain } from './exchange.js';
+import type { Admitted } from './pipeline.js';
 import { checkPublishMediaType, mayHintMediaType, parsePublishBody } from './publish-body.js';
 
 /**
- * POST /publish: the hub admits the publisher (credential, rate) before a byte of the body is
- * read; then the body is read within its bound, parsed, and published under the publisher's grant.
+ * POST /publish, for a publisher already admitted (credential, rate) before a byte of the body is
+ * read: the body is read within its bound, parsed, and published under the publisher's grant.
  * Answers 200 with the new id and a newline as text/plain.
  */
-export async function publishRoute(hub: Hub, request: HttpRequest): Promise<HttpReply> {
-  const grant = await hub.admitPublisher(publisherCredential(request), request.client);
+export async function publishRoute(hub: Hub, { request, grant }: Admitted): Promise<HttpReply> {
   const contentType = request.header('content-type');
   const limit = hub.limits.maxPublishBodyBytes;
   // An admitted publisher's body without a usable type is read (within its bound) to hint at JSON.
@@ -23,7 +22,7 @@ export async function publishRoute(hub: Hub, request: HttpRequest): Promise<Http
       `body is ${length} bytes; the limit is ${limit} (maxPublishBodyBytes)`,
     );
   const input = parsePublishBody(contentType, await request.body(limit));
-  const { id } = await hub.publishAs(grant, input);
+  const { id } = await hub.publishAs(grant!, input);
   // Ends in a newline like every plain-text answer, so curl users see it cleanly.
   return plain(200, `${id}\n`);
 }

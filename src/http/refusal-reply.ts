@@ -1,4 +1,4 @@
-import type { HeraldError, RefusalCode } from '../hub/refusal.js';
+import type { Advice, HeraldError, RefusalCode } from '../hub/refusal.js';
 import type { Admission } from '../hub/subscriber-admission.js';
 import { EVENT_STREAM_HEADERS, type Headers, type PlainReply, plain, refuse } from './exchange.js';
 
@@ -13,13 +13,26 @@ export const STATUS_OF: Readonly<Record<RefusalCode, number>> = {
   unavailable: 503,
 };
 
+/** The hub's advice in HTTP's words: the header, parameter or flag that helps, after the reason. */
+export const ADVICE_WORDS: Readonly<Record<Advice, string>> = {
+  'send-publisher-token': '; send "Authorization: Bearer <JWT>" (mint one with: herald token)',
+  'send-subscriber-token': '; send "Authorization: Bearer <JWT>" or the auth cookie',
+  'token-outside-url':
+    ' (access_token is switched off): send it in a cookie or an Authorization header, or get a ticket from POST /tickets',
+  'set-publisher-key': ' (set jwtKey / --jwt-key or publisherKey / --publisher-key)',
+  'set-subscriber-key': ' (set subscriberKey / --subscriber-key or jwtKey / --jwt-key)',
+  'name-topics': ' (topic= query parameters)',
+  'allow-origin': ' (list origins with --cors-origin / corsOrigins)',
+};
+
 /** A refusal as an HTTP answer: its status, its one-line reason, and the headers it implies. */
 export function refusalReply(error: HeraldError): PlainReply {
   const headers: Headers = {};
   if (error.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
   if (error.retryAfterMs !== undefined)
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
-  return refuse(STATUS_OF[error.code], error.message, headers);
+  const advice = error.advice === undefined ? '' : ADVICE_WORDS[error.advice];
+  return refuse(STATUS_OF[error.code], `${error.message}${advice}`, headers);
 }
 
 /**

@@ -1,14 +1,16 @@
 import type { Registry } from 'prom-client';
 import type { Hub } from '../hub/hub.js';
+import { OPERATIONS } from '../hub/operations.js';
 import type { Presence } from '../hub/presence.js';
 import { HeraldError, quote } from '../hub/refusal.js';
 import type { CorsPolicy } from './cors.js';
-import { type CredentialOptions, monitorCredential } from './credentials.js';
 import { type HttpReply, type HttpRequest, json, plain, refuse } from './exchange.js';
 import type { HttpCounters } from './http-counters.js';
 import type { LongPolls } from './long-poll.js';
+import { type Endpoint, type PipelinePolicy, runPipeline } from './pipeline.js';
 import { publishRoute } from './publish-route.js';
 import { refusalReply } from './refusal-reply.js';
+import { revocationsRoute } from './revocations-route.js';
 import type { StaticAsset } from './static-assets.js';
 import { subscribeRoute } from './subscribe-route.js';
 import { subscriptionsRoute } from './subscriptions-route.js';
@@ -16,8 +18,8 @@ import { ticketsRoute } from './tickets-route.js';
 
 export interface RouterOptions {
   cors: CorsPolicy;
-  /** Where subscriber credentials are found (the auth cookie's name). */
-  credentials: CredentialOptions;
+  /** The cookie a subscriber token is read from. */
+  authCookie: string;
   assets: ReadonlyMap<string, StaticAsset>;
   metrics: Registry;
   counters: HttpCounters;
@@ -28,10 +30,11 @@ export interface RouterOptions {
   presence: Presence;
 }
 
-export type Router = (request: HttpRequest) => Promise<HttpReply>;
-
-function methodNotAllowed(allow: string): HttpReply {
-  return refuse(405, `method not allowed here; use ${allow}`, { allow });
+/** The whole HTTP API as one function from request to reply, with the endpoints it serves. */
+export interface Router {
+  (request: HttpRequest): Promise<HttpReply>;
+  /** Every endpoint, by path: what the endpoint x policy test walks. */
+  readonly endpoints: ReadonlyMap<string, Endpoint>;
 }
 
 /** `/realtime` for a hub mounted at `/realtime`: its pages' relative URLs need `/realtime/`. */
@@ -46,61 +49,109 @@ function slashRedirect(request: HttpRequest): HttpReply {
   return plain(302, '', { location: `${last}/${request.url.search}` });
 }
 
-/** The whole HTTP API as one function from request to reply, shared by every adapter. */
-export function createRouter(hub: Hub, options: RouterOptions): Router {
-  async function route(request: HttpRequest): Promise<HttpReply> {
-    const path = request.url.pathname;
-    const method = request.method;
-    if (method === 'OPTIONS') return options.cors.preflight(request);
-    switch (path) {
-      case '/events':
-        if (method !== 'GET') return methodNotAllowed('GET');
-        options.cors.checkOrigin(request, 'subscribe');
-        return subscribeRoute(hub, options.polls, request, options.credentials);
-      case '/tickets':
-        if (method !== 'POST') return methodNotAllowed('POST');
-        options.cors.checkOrigin(request, 'get tickets');
-        return ticketsRoute(hub, request, options.credentials);
-      case '/publish':
-        return method === 'POST' ? publishRoute(hub, request) : methodNotAllowed('POST');
-      case '/subscriptions':
-        return method === 'GET'
-          ? subscriptionsRoute(hub, options.presence, request)
-          : methodNotAllowed('GET');
-      case '/healthz':
-        if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
-        return json(hub.closing ? 503 : 200, {
+/**
+ * Every endpoint, declared: its path, methods and hub operation; the operation's steps are the
+ * pipeline's (src/http/pipeline.ts), never an endpoint's own.
+ */
+function endpointsOf(hub: Hub, options: RouterOptions): { endpoints: Map<string, Endpoint>; api: string } {
+  const { polls, presence } = options;
+  const list: Endpoint[] = [
+    {
+      path: '/events',
+      methods: ['GET'],
+      operation: OPERATIONS.subscribe,
+      serve: (admitted) => subscribeRoute(hub, polls, admitted),
+    },
+    {
+      path: '/tickets',
+      methods: ['POST'],
+      operation: OPERATIONS['buy-ticket'],
+      serve: (admitted) => ticketsRoute(hub, admitted),
+    },
+    {
+      path: '/subscriptions',
+      methods: ['GET'],
+      operation: OPERATIONS['count-subscriptions'],
+      serve: (admitted) => subscriptionsRoute(hub, presence, admitted),
+    },
+    {
+      path: '/publish',
+      methods: ['POST'],
+      operation: OPERATIONS.publish,
+      serve: (admitted) => publishRoute(hub, admitted),
+    },
+    {
+      path: '/revocations',
+      methods: ['POST'],
+      operation: OPERATIONS.revoke,
+      serve: (admitted) => revocationsRoute(hub, admitted),
+    },
+    {
+      path: '/healthz',
+      methods: ['GET', 'HEAD'],
+      operation: undefined,
+      serve: async () =>
+        json(hub.closing ? 503 : 200, {
           status: hub.closing ? 'closing' : 'ok',
           uptimeSeconds: Math.round((Date.now() - hub.counters.startedAt) / 1000),
           connections: hub.connections,
           head: await hub.head(),
-        });
-      case '/metrics':
-        if (method !== 'GET') return methodNotAllowed('GET');
-        return plain(200, await options.metrics.metrics(), { 'content-type': options.metrics.contentType });
-    }
-    const fixed = options.streams?.get(path);
-    if (fixed !== undefined)
-      return method === 'GET'
-        ? subscribeRoute(hub, options.polls, request, options.credentials, fixed)
-        : methodNotAllowed('GET');
-    const asset = options.assets.get(path);
-    if (asset !== undefined) {
-      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET');
+        }),
+    },
+    {
+      path: '/metrics',
+      methods: ['GET'],
+      operation: undefined,
+      serve: async () =>
+        plain(200, await options.metrics.metrics(), { 'content-type': options.metrics.contentType }),
+    },
+  ];
+  const api = list.map((e) => `${e.methods[0]} ${e.path}`).join(', ');
+  for (const [path, selectors] of options.streams ?? []) {
+    list.push({
+      path,
+      methods: ['GET'],
+      operation: OPERATIONS.subscribe,
+      serve: (admitted) => subscribeRoute(hub, polls, admitted, selectors),
+    });
+  }
+  for (const [path, asset] of options.assets) list.push(assetEndpoint(hub, path, asset));
+  const endpoints = new Map<string, Endpoint>();
+  for (const endpoint of list) if (!endpoints.has(endpoint.path)) endpoints.set(endpoint.path, endpoint);
+  return { endpoints, api };
+}
+
+/** A file served from memory; one carrying the hub's figures is the monitor's view operation. */
+function assetEndpoint(hub: Hub, path: string, asset: StaticAsset): Endpoint {
+  return {
+    path,
+    methods: ['GET', 'HEAD'],
+    operation: asset.figures ? OPERATIONS['view-monitor'] : undefined,
+    serve: ({ request, grant }) => {
       if (path === '/' && isMountWithoutSlash(request)) return slashRedirect(request);
-      if (asset.figures) await hub.admitMonitorViewer(monitorCredential(request, options.credentials));
+      if (asset.figures) hub.checkMonitorViewer(grant);
       return plain(200, asset.body, {
         'content-type': asset.contentType,
         'cache-control': asset.cacheControl,
       });
-    }
-    return refuse(
-      404,
-      `no such endpoint: ${quote(path)} (the API is GET /events, POST /publish, POST /tickets, GET /subscriptions, GET /healthz, GET /metrics)`,
-    );
+    },
+  };
+}
+
+/** The whole HTTP API as one function from request to reply, shared by every adapter. */
+export function createRouter(hub: Hub, options: RouterOptions): Router {
+  const { endpoints, api } = endpointsOf(hub, options);
+  const policy: PipelinePolicy = { hub, cors: options.cors, cookie: options.authCookie };
+
+  function route(request: HttpRequest): Promise<HttpReply> | HttpReply {
+    if (request.method === 'OPTIONS') return options.cors.preflight(request);
+    const endpoint = endpoints.get(request.url.pathname);
+    if (endpoint === undefined)
+      return refuse(404, `no such endpoint: ${quote(request.url.pathname)} (the API is ${api})`);
+    return runPipeline(endpoint, request, policy);
   }
 
-  return async (request) => {
+  const router = async (request: HttpRequest): Promise<HttpReply> => {
     options.counters.requests++;
     let reply: HttpReply;
     try {
@@ -112,4 +163,5 @@ export function createRouter(hub: Hub, options: RouterOptions): Router {
     const cors = options.cors.headersFor(request);
     return Object.keys(cors).length === 0 ? reply : { ...reply, headers: { ...reply.headers, ...cors } };
   };
+  return Object.assign(router, { endpoints });
 }

@@ -1,9 +1,9 @@
 import type { Hub } from '../hub/hub.js';
 import type { Session, Subscription } from '../hub/session.js';
 import type { Admission } from '../hub/subscriber-admission.js';
-import { type CredentialOptions, subscriberCredential } from './credentials.js';
 import { EVENT_STREAM_HEADERS, type HttpReply, type HttpRequest, plain } from './exchange.js';
 import type { LongPolls } from './long-poll.js';
+import type { Admitted } from './pipeline.js';
 import { shedReply } from './refusal-reply.js';
 
 /** Does the request come from something that reconnects by itself on a 200 (an EventSource)? */
@@ -29,21 +29,21 @@ function isNavigation(request: HttpRequest): boolean {
 }
 
 /**
- * GET /events: the hub admits (or sheds); this opens the stream or the long-poll answer. A fixed
- * stream (`GET /stats`) passes its own `selectors` instead of the query's topics.
+ * The subscribe operation over HTTP (`GET /events`, and fixed streams such as `GET /stats`, which
+ * pass their own `selectors` instead of the query's topics): the hub admits or sheds; this opens
+ * the stream or the long-poll answer.
  */
-export async function subscribeRoute(
+export function subscribeRoute(
   hub: Hub,
   polls: LongPolls,
-  request: HttpRequest,
-  credentials: CredentialOptions,
+  { request, grant }: Admitted,
   selectors: readonly string[] = request.url.searchParams.getAll('topic'),
-): Promise<HttpReply> {
+): HttpReply {
   if (isNavigation(request)) return plain(302, '', { location: './' });
   const poll = wantsPoll(request);
-  const admission: Admission = await hub.admitSubscriber({
-    selectors: [...selectors],
-    credential: subscriberCredential(request, credentials),
+  const admission: Admission = hub.admitSubscriber({
+    selectors,
+    grant,
     lastEventId: request.header('last-event-id') ?? request.url.searchParams.get('lastEventId'),
     client: request.client,
   });

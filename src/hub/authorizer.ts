@@ -1,7 +1,14 @@
 import type { TopicSelector } from './topic-selector.js';
 
-/** Where a credential came from: transports find them, the hub does not care, but rules may. */
-export type CredentialSource = 'header' | 'cookie' | 'query' | 'ticket';
+/**
+ * Where a credential came from, in the hub's words (each transport knows where it finds each one;
+ * over HTTP: the Authorization header, `ticket=`, the auth cookie, `access_token=`):
+ * - `bearer`: presented by code for this very request;
+ * - `ticket`: a single-use ticket bought for this request;
+ * - `ambient`: sent with every request to the site (a cookie), whoever asks;
+ * - `url`: inside the address itself, which lands in logs and history.
+ */
+export type CredentialSource = 'bearer' | 'ticket' | 'ambient' | 'url';
 
 /** A credential as a transport found it (a bearer token, a cookie's value, a ticket). */
 export interface Credential {

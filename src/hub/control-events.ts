@@ -32,12 +32,10 @@ export function gapEvent(lastEventId: string, reason: string): Buffer {
 }
 
 /** The stream's credential has expired: fetch a fresh one, then reconnect. */
-export function reauthEvent(expiredAt: number): Buffer {
-  return encodeEventBytes({
-    type: 'herald-reauth',
-    data: JSON.stringify({
-      reason: 'the credential has expired',
-      expiredAt: new Date(expiredAt).toISOString(),
-    }),
-  });
+export function reauthEvent(why: 'expired' | 'revoked', at: number): Buffer {
+  const data =
+    why === 'expired'
+      ? { reason: 'the credential has expired', expiredAt: new Date(at).toISOString() }
+      : { reason: 'the credential has been revoked', revokedAt: new Date(at).toISOString() };
+  return encodeEventBytes({ type: 'herald-reauth', data: JSON.stringify(data) });
 }

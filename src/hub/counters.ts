@@ -10,6 +10,8 @@ export interface HubCounters {
   slowConsumerDisconnects: number;
   /** Streams ended because their credential expired. */
   credentialExpiries: number;
+  /** Streams ended because their token was revoked. */
+  revokedStreams: number;
   /** Publish attempts refused for a missing or bad credential. */
   publishAuthFailures: number;
 }
@@ -25,6 +27,7 @@ export function newCounters(): HubCounters {
     bytesOut: 0,
     slowConsumerDisconnects: 0,
     credentialExpiries: 0,
+    revokedStreams: 0,
     publishAuthFailures: 0,
   };
 }

@@ -7,8 +7,19 @@ import { type PublishInput, toNewEvent } from './event-rules.js';
 import { FanOut } from './fan-out.js';
 import { Handover } from './handover.js';
 import type { Limits } from './limits.js';
-import { PublisherAdmission } from './publisher-admission.js';
+import { OperationAdmission } from './operation-admission.js';
+import type { Operation } from './operations.js';
+import { checkPublishGrant } from './publish-grant.js';
 import { HeraldError } from './refusal.js';
+import {
+  DEFAULT_REVOCATION_LIMITS,
+  REVOCATION_TOPIC,
+  type Revocation,
+  type RevocationLimits,
+  type RevocationRecord,
+  Revocations,
+  revocationCovers,
+} from './revocations.js';
 import { SelectorCache } from './selector-cache.js';
 import { Session, type Subscription } from './session.js';
 import { SessionRegistry } from './session-registry.js';
@@ -17,10 +28,8 @@ import {
   type Admission,
   admitSubscriber,
   checkMonitorGrant,
-  checkQueryToken,
   type SubscribeRequest,
 } from './subscriber-admission.js';
-import { TicketAdmission } from './ticket-admission.js';
 import { isSystemTopic, parseTopic } from './topic-selector.js';
 import { WireCache } from './wire-cache.js';
 
@@ -36,8 +45,10 @@ export interface HubCoreOptions {
   subscribers: Authorizer | undefined;
   /** Where tickets are issued (redeeming them is `subscribers`' business); without it, none are. */
   tickets?: Tickets | undefined;
-  /** Take subscriber tokens in the URL (`access_token`)? Default true. */
-  queryTokens?: boolean;
+  /** Take subscriber credentials found in a URL (source `url`)? Default true. */
+  urlTokens?: boolean;
+  /** How long revocations are kept, and how many. */
+  revocations?: RevocationLimits;
   /** `$SYS/` topics and the monitor's figures need a grant listing `$SYS/**`. Default false (public). */
   monitorAuth?: boolean;
   /** `retry:` sent to every new subscriber (ms). */
@@ -72,8 +83,8 @@ export class Hub {
   readonly #delivery: Delivery;
   readonly #fanOut: FanOut;
   readonly #handover: Handover;
-  readonly #publishers: PublisherAdmission;
-  readonly #tickets: TicketAdmission;
+  readonly #admission: OperationAdmission;
+  readonly #revocations: Revocations;
   readonly #untail: () => void;
   readonly #tick: NodeJS.Timeout;
   readonly #heartbeat: NodeJS.Timeout;
@@ -87,8 +98,14 @@ export class Hub {
     );
     this.#fanOut = new FanOut(this.#sessions.index, this.#delivery, (a, b) => this.#log.compareIds(a, b));
     this.#handover = new Handover(this.#log, this.#wires, this.#delivery, options.retryMs);
-    this.#publishers = new PublisherAdmission(options.limits, options.publishers, this.counters);
-    this.#tickets = new TicketAdmission(options.limits, options.subscribers, options.tickets);
+    this.#revocations = new Revocations(options.revocations ?? DEFAULT_REVOCATION_LIMITS);
+    this.#admission = new OperationAdmission({
+      limits: options.limits,
+      authorizers: { publisher: options.publishers, subscriber: options.subscribers },
+      urlTokens: options.urlTokens ?? true,
+      revocations: this.#revocations,
+      counters: this.counters,
+    });
     this.#untail = this.#log.tail({
       event: (event) => this.#onEvent(event),
       gap: (lastId, head) => this.#onLogGap(lastId, head),
@@ -142,16 +159,6 @@ export class Hub {
     return this.#sessions.privateCounts();
   }
 
-  /** The verified grant of a subscriber credential (presence asks like a subscribe would). */
-  async verifySubscriber(credential: Credential): Promise<Grant> {
-    if (this.#options.subscribers === undefined)
-      throw new HeraldError(
-        'unauthenticated',
-        'this hub has no JWT key, so it cannot accept subscriber tokens',
-      );
-    return this.#options.subscribers.verify(credential);
-  }
-
   /** Retained history, for stats. */
   historySize(): { events: number; bytes: number } {
     return this.#log.size();
@@ -187,11 +194,15 @@ export class Hub {
       this.#fanOut.send(WireCache.transient(event));
       return { id: await this.#log.head() };
     }
+    return this.#store(event);
+  }
+
+  /** Appends to the log; nothing acknowledged when the store fails: the caller is told to retry. */
+  async #store(event: NewEvent): Promise<{ id: string }> {
     try {
       const stored = await this.#log.append(event);
       return { id: stored.id };
     } catch (error) {
-      // Nothing was acknowledged: the publisher is told to try again, with the store's reason.
       if (error instanceof LogUnavailableError)
         throw new HeraldError('unavailable', `the event store is unavailable: ${error.message}`, {
           retryAfterMs: 1000,
@@ -201,19 +212,71 @@ export class Hub {
     }
   }
 
-  /** Admits a publisher from outside the process: verifies its credential and takes its rate budget. */
-  admitPublisher(credential: Credential | undefined, client: string): Promise<Grant> {
-    return this.#publishers.admit(credential, client);
+  /**
+   * The steps every operation from outside the process shares once its transport found the
+   * credential: verification (key, source rules, revocation; failures on their own per-client
+   * budget), then the operation's per-client budget. Resolves with the grant, undefined for an
+   * anonymous caller where the operation takes one.
+   */
+  admit(
+    operation: Operation,
+    credential: Credential | undefined,
+    client: string,
+  ): Promise<Grant | undefined> {
+    return this.#admission.admit(operation, credential, client);
   }
 
   /** Publishes for an admitted publisher: the event must be valid and covered by its grant. */
   async publishAs(grant: Grant, input: PublishInput): Promise<{ id: string }> {
     const event = toNewEvent(input, this.#options.limits);
-    this.#publishers.authorize(grant, event);
+    checkPublishGrant(grant, event);
     return this.#append(event);
   }
 
+  // ---- revoking
+
+  /**
+   * Revokes a subject's tokens issued until now, or one token by its id: this hub's matching
+   * streams get `herald-reauth` and end at once, and the revocation goes through the log, so every
+   * hub of a cluster ends its own and refuses those tokens from then on. Resolves with how many
+   * streams this hub ended.
+   */
+  async revoke(revocation: Revocation): Promise<{ ended: number }> {
+    if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
+    this.#revocations.checkRoom();
+    const record: RevocationRecord = { ...revocation, at: Date.now() };
+    await this.#store({ topics: [REVOCATION_TOPIC], data: JSON.stringify(record), private: true });
+    return { ended: this.#applyRevocation(record) };
+  }
+
+  #applyRevocation(record: RevocationRecord): number {
+    this.#revocations.add(record);
+    const covered: Session[] = [];
+    for (const session of this.#sessions) {
+      const grant = session.grant;
+      if (grant !== undefined && revocationCovers(record, grant)) covered.push(session);
+    }
+    for (const session of covered) this.#endForCredential(session, 'revoked', record.at);
+    this.counters.revokedStreams += covered.length;
+    return covered.length;
+  }
+
+  /** From another hub, through the log (or this one's own again: applying twice ends nothing more). */
+  #onRevocation(event: StoredEvent): void {
+    let record: RevocationRecord;
+    try {
+      record = JSON.parse(event.data) as RevocationRecord;
+    } catch {
+      return;
+    }
+    if (typeof record.at === 'number') this.#applyRevocation(record);
+  }
+
   #onEvent(event: StoredEvent): void {
+    if (event.topics[0] === REVOCATION_TOPIC) {
+      this.#onRevocation(event);
+      return;
+    }
     this.counters.eventsPublished++;
     this.#fanOut.send(this.#wires.encode(event));
   }
@@ -231,12 +294,11 @@ export class Hub {
 
   // ---- subscribing
 
-  admitSubscriber(request: SubscribeRequest): Promise<Admission> {
-    return admitSubscriber(
+  /** The subscribe operation for an admitted caller (see `admit`): a subscription, or shed. */
+  admitSubscriber(request: SubscribeRequest): Admission {
+    const admission = admitSubscriber(
       {
         limits: this.#options.limits,
-        authorizer: this.#options.subscribers,
-        queryTokens: this.#options.queryTokens ?? true,
         monitorAuth: this.#options.monitorAuth ?? false,
         selectors: this.#selectors,
         sessions: this.#sessions,
@@ -244,18 +306,18 @@ export class Hub {
         jitteredRetry: () => this.jitteredRetry(),
       },
       request,
-    ).then((admission) => {
-      if (admission.kind === 'shed') this.counters.connectionsShed++;
-      return admission;
-    });
+    );
+    if (admission.kind === 'shed') this.counters.connectionsShed++;
+    return admission;
   }
 
-  /**
-   * Trades a subscriber token (from a header or a cookie) for a short-lived single-use ticket that
-   * carries its grant, within the client's ticket budget.
-   */
-  issueTicket(credential: Credential | undefined, client: string): Promise<IssuedTicket> {
-    return this.#tickets.issue(credential, client);
+  /** A single-use ticket carrying an admitted caller's grant (see `admit`). */
+  issueTicket(grant: Grant): IssuedTicket {
+    if (this.#options.tickets === undefined)
+      throw new HeraldError('forbidden', 'no one may get tickets: this hub has no subscriber key', {
+        advice: 'set-subscriber-key',
+      });
+    return this.#options.tickets.issue(grant);
   }
 
   /** Whether the monitor's figures need a credential (see `admitMonitorViewer`). */
@@ -264,17 +326,11 @@ export class Hub {
   }
 
   /**
-   * Admits a viewer of the monitor's figures (its history): anyone while the monitor is public,
-   * else a credential whose grant lists `$SYS/**`, as for subscribing to `$SYS/` topics.
+   * The monitor's figures (its history) for an admitted caller (see `admit`): anyone while the
+   * monitor is public, else a grant that lists `$SYS/**`, as for subscribing to `$SYS/` topics.
    */
-  async admitMonitorViewer(credential: Credential | undefined): Promise<void> {
-    if (!this.monitorAuth) return;
-    let grant: Grant | undefined;
-    if (credential !== undefined && this.#options.subscribers !== undefined) {
-      checkQueryToken({ queryTokens: this.#options.queryTokens ?? true }, credential);
-      grant = await this.#options.subscribers.verify(credential);
-    }
-    checkMonitorGrant(grant);
+  checkMonitorViewer(grant: Grant | undefined): void {
+    if (this.monitorAuth) checkMonitorGrant(grant);
   }
 
   /**
@@ -307,16 +363,20 @@ export class Hub {
   }
 
   #everySecond(): void {
-    this.#publishers.newWindow();
-    this.#tickets.newWindow();
+    this.#admission.newWindow();
     const now = Date.now();
     this.#options.tickets?.sweep(now);
+    this.#revocations.sweep(now);
     for (const session of this.#sessions.expired(now)) {
-      // The page may fetch a fresh credential and reconnect; the old one is refused from now on.
-      this.#delivery.enqueue(session, reauthEvent(session.expiresAt!), false);
+      this.#endForCredential(session, 'expired', session.expiresAt!);
       this.counters.credentialExpiries++;
-      this.closeSession(session, 'end');
     }
+  }
+
+  /** The page may fetch a fresh credential and reconnect; the old one is refused from now on. */
+  #endForCredential(session: Session, why: 'expired' | 'revoked', at: number): void {
+    this.#delivery.enqueue(session, reauthEvent(why, at), false);
+    this.closeSession(session, 'end');
   }
 
   /**

@@ -139,7 +139,7 @@ export class Presence {
    */
   counts(texts: readonly string[], grant: Grant | undefined, maxTopics: number): SubscriptionCounts {
     if (texts.length === 0)
-      throw new HeraldError('invalid', 'at least one topic= query parameter is required');
+      throw new HeraldError('invalid', 'at least one topic is required', { advice: 'name-topics' });
     if (texts.length > maxTopics)
       throw new HeraldError('invalid', `at most ${maxTopics} topics per request (maxTopicsPerSubscription)`);
     let selectors: TopicSelector[];

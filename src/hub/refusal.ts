@@ -15,17 +15,44 @@ export type RefusalCode =
   /** The hub cannot take it now: full, shutting down, or its store is unreachable (503). */
   | 'unavailable';
 
+/**
+ * What the caller can do about a refusal, named by the hub and worded by each transport (over
+ * HTTP: which header to send, which flag to set), so that the hub's reasons name no transport.
+ */
+export type Advice =
+  /** Send a publisher token. */
+  | 'send-publisher-token'
+  /** Send a subscriber token in a way the operation takes. */
+  | 'send-subscriber-token'
+  /** Send the token some way other than in the URL. */
+  | 'token-outside-url'
+  /** Configure a publisher key. */
+  | 'set-publisher-key'
+  /** Configure a subscriber key. */
+  | 'set-subscriber-key'
+  /** Name the topics to subscribe to. */
+  | 'name-topics'
+  /** List the page's origin as allowed. */
+  | 'allow-origin';
+
 /** A refusal: a code and a one-line reason in plain words, safe to show the client. */
 export class HeraldError extends Error {
   readonly code: RefusalCode;
   /** When a retry may succeed (ms), for rate limits and unavailability. */
   readonly retryAfterMs: number | undefined;
+  /** What the caller can do about it, for the transport to word. */
+  readonly advice: Advice | undefined;
 
-  constructor(code: RefusalCode, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(
+    code: RefusalCode,
+    message: string,
+    options: { retryAfterMs?: number; advice?: Advice; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'HeraldError';
     this.code = code;
     this.retryAfterMs = options.retryAfterMs;
+    this.advice = options.advice;
   }
 }
 

@@ -27,6 +27,8 @@ export class Session {
   /** Private topics this subscriber is authorized for. */
   readonly privateSelectors: readonly TopicSelector[];
   readonly client: string;
+  /** The verified grant it subscribed with (for revocation); undefined: anonymous. */
+  readonly grant: Grant | undefined;
   /** When the credential expires (ms); the stream ends then. */
   readonly expiresAt: number | undefined;
   /**
@@ -76,6 +78,7 @@ export class Session {
     this.selectors = subscription.selectors;
     this.privateSelectors = subscription.grant?.subscribe ?? NO_SELECTORS;
     this.client = subscription.client;
+    this.grant = subscription.grant;
     this.expiresAt = subscription.grant?.expiresAt;
     this.lastBeat = beat;
   }

@@ -1,6 +1,7 @@
-import type { Authorizer, Credential, Grant } from './authorizer.js';
+import type { Grant } from './authorizer.js';
 import type { Limits } from './limits.js';
-import { HeraldError } from './refusal.js';
+import { HeraldError, quote } from './refusal.js';
+import { isHubOnlyTopic } from './revocations.js';
 import type { SelectorCache } from './selector-cache.js';
 import type { Subscription } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
@@ -10,7 +11,8 @@ import { isSystemTopic, TopicError, type TopicSelector } from './topic-selector.
 export interface SubscribeRequest {
   /** Selector texts (`topic=` parameters). */
   readonly selectors: readonly string[];
-  readonly credential: Credential | undefined;
+  /** The caller's verified grant (the subscribe operation's admission); undefined: anonymous. */
+  readonly grant: Grant | undefined;
   /** Resume point as the client sent it; undefined or '' for a fresh subscriber. */
   readonly lastEventId: string | null | undefined;
   readonly client: string;
@@ -30,9 +32,6 @@ const MAX_EVENT_ID_LENGTH = 256;
 
 export interface SubscriberAdmissionDeps {
   readonly limits: Limits;
-  readonly authorizer: Authorizer | undefined;
-  /** Whether a token in the URL (`access_token`, source 'query') is taken. */
-  readonly queryTokens: boolean;
   /** Whether `$SYS/` topics need a grant covering `$SYS/**` (see `checkMonitorGrant`). */
   readonly monitorAuth: boolean;
   readonly selectors: SelectorCache;
@@ -64,36 +63,14 @@ export function checkMonitorGrant(grant: Grant | undefined): void {
   }
 }
 
-/** Refuses a token in the URL when the hub takes none there. */
-export function checkQueryToken(deps: { readonly queryTokens: boolean }, credential: Credential): void {
-  if (credential.source === 'query' && !deps.queryTokens) {
-    throw new HeraldError(
-      'unauthenticated',
-      'this hub takes no token in the URL (access_token is switched off): send it in a cookie or an Authorization header, or get a ticket from POST /tickets',
-    );
-  }
-}
-
 /**
- * Admission of subscribers, in order: selectors, credential (its source, then the token itself,
- * then, for `$SYS/` topics with monitor auth, its grant), then capacity (shedding). Refusals are
+ * The subscribe operation, once its caller is admitted (src/hub/operation-admission.ts): selectors,
+ * then, for `$SYS/` topics with monitor auth, the grant, then capacity (shedding). Refusals are
  * thrown as HeraldError; shedding is an answer, since an EventSource must be told to come back.
  */
-export async function admitSubscriber(
-  deps: SubscriberAdmissionDeps,
-  request: SubscribeRequest,
-): Promise<Admission> {
+export function admitSubscriber(deps: SubscriberAdmissionDeps, request: SubscribeRequest): Admission {
   const selectors = parseSelectors(deps, request.selectors);
-  let grant: Grant | undefined;
-  if (request.credential !== undefined) {
-    if (deps.authorizer === undefined)
-      throw new HeraldError(
-        'unauthenticated',
-        'this hub has no subscriber key, so it cannot accept subscriber tokens',
-      );
-    checkQueryToken(deps, request.credential);
-    grant = await deps.authorizer.verify(request.credential);
-  }
+  const grant = request.grant;
   if (deps.monitorAuth && selectors.some((selector) => isSystemTopic(selector.text)))
     checkMonitorGrant(grant);
   const limits = deps.limits;
@@ -122,10 +99,13 @@ function shed(
 }
 
 function parseSelectors(deps: SubscriberAdmissionDeps, texts: readonly string[]): readonly TopicSelector[] {
-  if (texts.length === 0) throw new HeraldError('invalid', 'at least one topic= query parameter is required');
+  if (texts.length === 0)
+    throw new HeraldError('invalid', 'at least one topic is required', { advice: 'name-topics' });
   const max = deps.limits.maxTopicsPerSubscription;
   if (texts.length > max)
     throw new HeraldError('invalid', `at most ${max} topics per subscription (maxTopicsPerSubscription)`);
+  for (const text of texts)
+    if (isHubOnlyTopic(text)) throw new HeraldError('forbidden', `topic ${quote(text)} is the hub's own`);
   try {
     return deps.selectors.list(texts);
   } catch (error) {

@@ -42,9 +42,9 @@ describe('a JWKS file', () => {
     );
     const tokenA = await sign(a.privateKey, { kid: 'a' });
     const tokenB = await sign(b.privateKey, { alg: 'ES256', kid: 'b' });
-    await authorizer.verify({ token: tokenA, source: 'header' });
+    await authorizer.verify({ token: tokenA, source: 'bearer' });
     assert.match(
-      await reason(authorizer.verify({ token: tokenB, source: 'header' })),
+      await reason(authorizer.verify({ token: tokenB, source: 'bearer' })),
       /key id "b" is not in/,
     );
 
@@ -52,27 +52,27 @@ describe('a JWKS file', () => {
     writeJwks(path, [a.jwk('a'), b.jwk('b')]);
     clock.advance(4_999);
     assert.match(
-      await reason(authorizer.verify({ token: tokenB, source: 'header' })),
+      await reason(authorizer.verify({ token: tokenB, source: 'bearer' })),
       /key id "b" is not in/,
       'not looked at again within the interval',
     );
     clock.advance(1);
-    await authorizer.verify({ token: tokenB, source: 'header' });
-    await authorizer.verify({ token: tokenA, source: 'header' });
+    await authorizer.verify({ token: tokenB, source: 'bearer' });
+    await authorizer.verify({ token: tokenA, source: 'bearer' });
     assert.deepEqual(refreshed, [2]);
 
     writeJwks(path, [b.jwk('b')]);
     clock.advance(5_000);
-    await authorizer.verify({ token: tokenB, source: 'header' });
+    await authorizer.verify({ token: tokenB, source: 'bearer' });
     assert.match(
-      await reason(authorizer.verify({ token: tokenA, source: 'header' })),
+      await reason(authorizer.verify({ token: tokenA, source: 'bearer' })),
       /key id "a" is not in/,
     );
     assert.deepEqual(refreshed, [2, 1]);
 
     // An unchanged file is not read again.
     clock.advance(5_000);
-    await authorizer.verify({ token: tokenB, source: 'header' });
+    await authorizer.verify({ token: tokenB, source: 'bearer' });
     assert.deepEqual(refreshed, [2, 1]);
   });
 
@@ -109,7 +109,7 @@ describe('a JWKS file', () => {
     const authorizer = await createAuthorizer({ jwksFile: path });
     const forged = await sign(new TextEncoder().encode(a.pem), { alg: 'HS256', kid: 'a' });
     assert.equal(
-      await reason(authorizer.verify({ token: forged, source: 'cookie' })),
+      await reason(authorizer.verify({ token: forged, source: 'ambient' })),
       "the token uses algorithm HS256; this hub's key takes RS256",
     );
   });

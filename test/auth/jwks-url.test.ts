@@ -45,17 +45,17 @@ describe('a JWKS URL', () => {
     });
     const authorizer = new KeyAuthorizer(source, {}, clock.now);
     assert.equal(count.requests(), 0, 'nothing fetched before a token arrives');
-    await authorizer.verify({ token: tokenA, source: 'header' });
-    await authorizer.verify({ token: tokenA, source: 'query' });
+    await authorizer.verify({ token: tokenA, source: 'bearer' });
+    await authorizer.verify({ token: tokenA, source: 'url' });
     assert.equal(count.requests(), 1);
     clock.advance(299_999);
-    await authorizer.verify({ token: tokenA, source: 'header' });
+    await authorizer.verify({ token: tokenA, source: 'bearer' });
     await source.idle();
     assert.equal(count.requests(), 1);
     clock.advance(1);
     // Stale: this token is verified with the cached keys while fresh ones are fetched.
     server.answer = { status: 200, body: JSON.stringify({ keys: [a.jwk('a')] }), delayMs: 300 };
-    await authorizer.verify({ token: tokenA, source: 'header' });
+    await authorizer.verify({ token: tokenA, source: 'bearer' });
     assert.equal(source.fetches, 2);
     await source.idle();
     assert.equal(count.requests(), 2);
@@ -66,18 +66,18 @@ describe('a JWKS URL', () => {
     const clock = manualClock();
     const source = new JwksUrl(server.url, { cooldownMs: 30_000, now: clock.now });
     const authorizer = new KeyAuthorizer(source, {}, clock.now);
-    await authorizer.verify({ token: tokenA, source: 'header' });
+    await authorizer.verify({ token: tokenA, source: 'bearer' });
     assert.equal(count.requests(), 1);
 
     // The issuer adds key b; tokens signed with it arrive at once.
     server.answer = { status: 200, body: JSON.stringify({ keys: [a.jwk('a'), b.jwk('b')] }) };
-    const early = await refusal(authorizer.verify({ token: tokenB, source: 'header' }));
+    const early = await refusal(authorizer.verify({ token: tokenB, source: 'bearer' }));
     assert.match(early.message, /^the token's key id "b" is not in this hub's key set$/);
     assert.equal(count.requests(), 1, 'within the cooldown of the first fetch: no fetch');
 
     clock.advance(30_000);
     await Promise.all(
-      Array.from({ length: 50 }, () => authorizer.verify({ token: tokenB, source: 'header' })),
+      Array.from({ length: 50 }, () => authorizer.verify({ token: tokenB, source: 'bearer' })),
     );
     assert.equal(count.requests(), 2, 'fifty tokens at once, one fetch');
 
@@ -87,23 +87,23 @@ describe('a JWKS URL', () => {
     );
     for (const token of forged) {
       assert.match(
-        (await refusal(authorizer.verify({ token, source: 'header' }))).message,
+        (await refusal(authorizer.verify({ token, source: 'bearer' }))).message,
         /key id "made-up-\d+" is not in/,
       );
     }
     assert.equal(count.requests(), 2);
     clock.advance(30_000);
-    await refusal(authorizer.verify({ token: forged[0]!, source: 'header' }));
-    await refusal(authorizer.verify({ token: forged[1]!, source: 'header' }));
+    await refusal(authorizer.verify({ token: forged[0]!, source: 'bearer' }));
+    await refusal(authorizer.verify({ token: forged[1]!, source: 'bearer' }));
     assert.equal(count.requests(), 3, 'one more fetch once the cooldown is over');
 
     // Key a retired: gone after the next fetch.
     server.answer = { status: 200, body: JSON.stringify({ keys: [b.jwk('b')] }) };
     clock.advance(300_000);
-    await authorizer.verify({ token: tokenB, source: 'header' });
+    await authorizer.verify({ token: tokenB, source: 'bearer' });
     await source.idle();
     assert.match(
-      (await refusal(authorizer.verify({ token: tokenA, source: 'header' }))).message,
+      (await refusal(authorizer.verify({ token: tokenA, source: 'bearer' }))).message,
       /key id "a" is not in/,
     );
     assert.equal(count.requests(), 4);
@@ -120,11 +120,11 @@ describe('a JWKS URL', () => {
       onError: (reason) => errors.push(reason),
     });
     const authorizer = new KeyAuthorizer(source, {}, clock.now);
-    await authorizer.verify({ token: tokenA, source: 'header' });
+    await authorizer.verify({ token: tokenA, source: 'bearer' });
     server.answer = { status: 503, body: 'down' };
     for (let i = 0; i < 3; i++) {
       clock.advance(60_000);
-      await authorizer.verify({ token: tokenA, source: 'header' });
+      await authorizer.verify({ token: tokenA, source: 'bearer' });
       await source.idle();
     }
     assert.equal(count.requests(), 4);
@@ -141,17 +141,17 @@ describe('a JWKS URL', () => {
       { jwksUrl: server.url, cooldownSeconds: 30 },
       { now: clock.now },
     );
-    const first = await refusal(authorizer.verify({ token: tokenA, source: 'header' }));
+    const first = await refusal(authorizer.verify({ token: tokenA, source: 'bearer' }));
     assert.equal(first.code, 'unavailable');
     assert.equal(first.message, 'this hub cannot fetch its key set: the key server answered 404');
     assert.equal(first.retryAfterMs, 30_000);
     clock.advance(10_000);
-    const second = await refusal(authorizer.verify({ token: tokenA, source: 'header' }));
+    const second = await refusal(authorizer.verify({ token: tokenA, source: 'bearer' }));
     assert.equal(second.retryAfterMs, 20_000);
     assert.equal(count.requests(), 1);
     server.answer = { status: 200, body: JSON.stringify({ keys: [a.jwk('a')] }) };
     clock.advance(20_000);
-    await authorizer.verify({ token: tokenA, source: 'header' });
+    await authorizer.verify({ token: tokenA, source: 'bearer' });
     assert.equal(count.requests(), 2);
   });
 

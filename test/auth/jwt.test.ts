@@ -16,7 +16,7 @@ describe('auth', () => {
       ttlSeconds: 60,
       subject: 's',
     });
-    const claims = await secretAuthorizer(key).verify({ token, source: 'header' });
+    const claims = await secretAuthorizer(key).verify({ token, source: 'bearer' });
     assert.deepEqual(
       claims.publish.map((s) => s.text),
       ['news/**'],

@@ -68,7 +68,7 @@ describe('key specs as the CLI takes them', () => {
     const token = await sign(pair.privateKey, { alg: 'ES256', kid: 'k', issuer: 'me' });
     for (const text of [`pem:${pemPath}`, `jwks:${jwksPath}`, `jwks:file://${jwksPath}`]) {
       const authorizer = await createAuthorizer({ ...parseKeySpec(text), issuer: 'me' });
-      const grant = await authorizer.verify({ token, source: 'header' });
+      const grant = await authorizer.verify({ token, source: 'bearer' });
       assert.deepEqual(
         grant.subscribe.map((s) => s.text),
         ['users/1/**'],
@@ -77,7 +77,7 @@ describe('key specs as the CLI takes them', () => {
     const hs = await createAuthorizer(parseKeySpec(`hs256:${SECRET}`));
     await hs.verify({
       token: await sign(new TextEncoder().encode(SECRET), { alg: 'HS256' }),
-      source: 'header',
+      source: 'bearer',
     });
   });
 });

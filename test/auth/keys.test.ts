@@ -13,7 +13,7 @@ const secretBytes = new TextEncoder().encode(SECRET);
 
 /** Expects a refusal whose reason matches, is one line and says nothing in a library's words. */
 async function refused(authorizer: Authorizer, token: string, reason: RegExp, code = 'unauthenticated') {
-  const error = await authorizer.verify({ token, source: 'header' }).then(
+  const error = await authorizer.verify({ token, source: 'bearer' }).then(
     () => assert.fail(`accepted a token that should be refused (${reason})`),
     (e: unknown) => e,
   );
@@ -24,7 +24,7 @@ async function refused(authorizer: Authorizer, token: string, reason: RegExp, co
 }
 
 function accepted(authorizer: Authorizer, token: string) {
-  return authorizer.verify({ token, source: 'header' });
+  return authorizer.verify({ token, source: 'bearer' });
 }
 
 const ASYMMETRIC = ['RS256', 'ES256', 'ES384', 'EdDSA'] as const;

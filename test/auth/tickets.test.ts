@@ -108,9 +108,9 @@ describe('tickets', () => {
     const { ticket } = book.issue(grant(undefined, 'from-ticket'));
     assert.equal((await authorizer.verify({ token: ticket, source: 'ticket' })).subject, 'from-ticket');
     await assert.rejects(authorizer.verify({ token: ticket, source: 'ticket' }), /already been used/);
-    assert.equal((await authorizer.verify({ token: 'jwt', source: 'cookie' })).subject, 'from-token');
+    assert.equal((await authorizer.verify({ token: 'jwt', source: 'ambient' })).subject, 'from-token');
     // A ticket is not a token: sent as one, it goes to the token authorizer, never to the book.
-    await authorizer.verify({ token: book.issue(grant()).ticket, source: 'header' });
+    await authorizer.verify({ token: book.issue(grant()).ticket, source: 'bearer' });
     assert.deepEqual(
       seen.map((s) => s.replace(/:.*/, '')),
       ['cookie', 'header'],

@@ -17,7 +17,7 @@ function counting(expiresAt?: number): Authorizer & { calls: number } {
   return inner;
 }
 
-const header = (token: string): Credential => ({ token, source: 'header' });
+const header = (token: string): Credential => ({ token, source: 'bearer' });
 
 describe('the verified-token cache', () => {
   it('verifies a token once, then answers from memory', async () => {

@@ -265,7 +265,7 @@ describe('herald publish to a hub with no publisher key', { timeout: 30_000 }, (
       assert.equal(code, 1);
       assert.match(
         stderr,
-        /^herald: publish refused \(403\): publishing over HTTP is disabled: this hub has no publisher key/,
+        /^herald: publish refused \(403\): no one outside the process may publish: this hub has no publisher key/,
       );
       assert.match(stderr, /\nhint: start the hub with --jwt-key or --publisher-key/);
     } finally {

@@ -2,8 +2,9 @@
 // the precedence between credentials, and access_token switched off.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { subscriberCredential, ticketCredential } from '../../src/http/credentials.js';
+import { findCredential } from '../../src/http/credentials.js';
 import type { HttpRequest } from '../../src/http/exchange.js';
+import { OPERATIONS } from '../../src/hub/operations.js';
 import { eventsUrl, httpRequest, StreamReader, startHub, type TestHub, token } from '../support/hub.js';
 
 function fakeRequest(path: string, headers: Record<string, string> = {}): HttpRequest {
@@ -17,40 +18,46 @@ function fakeRequest(path: string, headers: Record<string, string> = {}): HttpRe
 }
 
 describe('credential extraction', () => {
-  const options = { cookie: 'herald_auth' };
+  const subscribe = OPERATIONS.subscribe.sources;
+  const credential = (request: HttpRequest, cookie = 'herald_auth') =>
+    findCredential(request, subscribe, cookie);
   it('takes the header, then a ticket, then the cookie, then access_token; the first present wins', () => {
     const all = fakeRequest('/events?topic=a&ticket=T&access_token=Q', {
       authorization: 'Bearer H',
       cookie: 'x=1; herald_auth=C',
     });
-    assert.deepEqual(subscriberCredential(all, options), { token: 'H', source: 'header' });
+    assert.deepEqual(credential(all), { token: 'H', source: 'bearer' });
     const noHeader = fakeRequest('/events?topic=a&ticket=T&access_token=Q', { cookie: 'herald_auth=C' });
-    assert.deepEqual(subscriberCredential(noHeader, options), { token: 'T', source: 'ticket' });
+    assert.deepEqual(credential(noHeader), { token: 'T', source: 'ticket' });
     const cookieAndQuery = fakeRequest('/events?topic=a&access_token=Q', { cookie: 'herald_auth=C' });
-    assert.deepEqual(subscriberCredential(cookieAndQuery, options), { token: 'C', source: 'cookie' });
-    assert.deepEqual(subscriberCredential(fakeRequest('/events?access_token=Q'), options), {
-      token: 'Q',
-      source: 'query',
-    });
-    assert.equal(subscriberCredential(fakeRequest('/events?ticket=&access_token='), options), undefined);
+    assert.deepEqual(credential(cookieAndQuery), { token: 'C', source: 'ambient' });
+    assert.deepEqual(credential(fakeRequest('/events?access_token=Q')), { token: 'Q', source: 'url' });
+    assert.equal(credential(fakeRequest('/events?ticket=&access_token=')), undefined);
     assert.equal(
-      subscriberCredential(fakeRequest('/events', { cookie: 'herald_auth=; other=x' }), options),
+      credential(fakeRequest('/events', { cookie: 'herald_auth=; other=x' })),
       undefined,
       'an empty cookie is no credential',
     );
     assert.deepEqual(
-      subscriberCredential(fakeRequest('/events', { cookie: 'sid=C' }), { cookie: 'sid' }),
-      { token: 'C', source: 'cookie' },
+      credential(fakeRequest('/events', { cookie: 'sid=C' }), 'sid'),
+      { token: 'C', source: 'ambient' },
       'the cookie name is configurable',
     );
   });
 
   it('a ticket is bought with the header or the cookie only, never a token in the URL', () => {
-    assert.deepEqual(ticketCredential(fakeRequest('/tickets', { cookie: 'herald_auth=C' }), options), {
-      token: 'C',
-      source: 'cookie',
-    });
-    assert.equal(ticketCredential(fakeRequest('/tickets?access_token=Q&ticket=T'), options), undefined);
+    const ticket = OPERATIONS['buy-ticket'].sources;
+    assert.deepEqual(
+      findCredential(fakeRequest('/tickets', { cookie: 'herald_auth=C' }), ticket, 'herald_auth'),
+      {
+        token: 'C',
+        source: 'ambient',
+      },
+    );
+    assert.equal(
+      findCredential(fakeRequest('/tickets?access_token=Q&ticket=T'), ticket, 'herald_auth'),
+      undefined,
+    );
   });
 });
 
@@ -203,7 +210,7 @@ describe('tickets', () => {
   it('refusals: no token, a token in the URL, a bad token, and GET', async () => {
     const none = await buy({});
     assert.equal(none.status, 401);
-    assert.match(none.body, /a ticket needs a subscriber token/);
+    assert.match(none.body, /missing subscriber token: one is needed to get tickets/);
     const jwt = await token({ subscribe: ['users/5/**'] });
     const inUrl = await buy({}, `/tickets?access_token=${jwt}`);
     assert.equal(inUrl.status, 401, 'a token in the URL buys nothing');
@@ -215,7 +222,7 @@ describe('tickets', () => {
     assert.equal(get.headers.allow, 'POST');
   });
 
-  it('past the per-client budget (bad tokens counted too), 429 with Retry-After', async () => {
+  it('past the per-client budget, 429 with Retry-After; bad tokens count against the failure budget instead', async () => {
     const limited = await startHub({ monitor: false, limits: { maxTicketsPerSecondPerClient: 3 } });
     try {
       const jwt = await token({ subscribe: ['users/5/**'] });
@@ -228,8 +235,14 @@ describe('tickets', () => {
         ),
       );
       const statuses = answers.map((a) => a.status);
-      // Twelve at once: a one-second window may turn over among them, so up to twice the budget pass.
-      assert.ok(statuses.filter((s) => s !== 429).length <= 6, `at most 2 x 3 counted: ${statuses}`);
+      const good = statuses.filter((_, i) => i % 3 !== 0);
+      // Eight at once: a one-second window may turn over among them, so up to twice the budget pass.
+      assert.ok(good.filter((s) => s !== 429).length <= 6, `at most 2 x 3 counted: ${statuses}`);
+      assert.deepEqual(
+        statuses.filter((_, i) => i % 3 === 0),
+        [401, 401, 401, 401],
+        'a bad token is refused as such, and spends no ticket budget',
+      );
       const refused = answers.find((a) => a.status === 429);
       assert.ok(refused, `some were told to slow down: ${statuses}`);
       assert.equal(refused.headers['retry-after'], '1');
@@ -251,7 +264,7 @@ describe('tickets', () => {
         headers: { authorization: 'Bearer x.y.z' },
       });
       assert.equal(answer.status, 403);
-      assert.match(answer.body, /no subscriber key, so it issues no tickets/);
+      assert.match(answer.body, /no one may get tickets: this hub has no subscriber key/);
     } finally {
       await keyless.close();
     }

@@ -12,7 +12,7 @@ import { CONSOLE_LOGGER, type HubLogger, newHttpCounters } from './http/http-cou
 import { LongPolls } from './http/long-poll.js';
 import { createMetrics } from './http/metrics.js';
 import { type NodeHandler, nodeHandler } from './http/node-adapter.js';
-import { createRouter } from './http/router.js';
+import { createRouter, ENDPOINTS } from './http/router.js';
 import {
   createHttpServer,
   createHttpsServer,
@@ -28,6 +28,12 @@ import type { PublishInput } from './hub/event-rules.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 import { DEFAULT_PRESENCE_MS, type HubRecord, Presence } from './hub/presence.js';
+import {
+  checkRevocation,
+  DEFAULT_REVOCATION_LIMITS,
+  type Revocation,
+  type RevocationLimits,
+} from './hub/revocations.js';
 import type { EventLog, Retention } from './log/event-log.js';
 import { MEMORY_LOG_DEFAULTS, MemoryLog } from './log/memory.js';
 import { openStore, parseStoreUrl } from './log/open-store.js';
@@ -77,6 +83,11 @@ export interface HubOptions {
   trustProxy?: string | readonly string[];
   /** Bounds on connections, topics, sizes and rates. */
   limits?: Partial<Limits>;
+  /**
+   * Revocations (`hub.revoke`, `POST /revocations`) are kept `keepMs` (default 24 h: set it to at
+   * least the longest lifetime of the tokens you issue) and at most `max` of them (100,000).
+   */
+  revocations?: Partial<RevocationLimits>;
   /** `retry:` sent to every new subscriber (ms). */
   retryMs?: number;
   /**
@@ -147,6 +158,12 @@ export interface ListenOptions {
 export interface HeraldHub {
   /** Publishes an event; resolves with its id once the log has stored it. */
   publish(input: PublishInput): Promise<{ id: string }>;
+  /**
+   * Ends the streams of a subject's tokens issued until now (`{ subject }`, the `sub` claim), or of
+   * one token (`{ tokenId }`, its `jti`), with `herald-reauth`, and refuses those tokens from then
+   * on, on every hub of a cluster. Resolves with how many streams this hub ended.
+   */
+  revoke(revocation: Revocation): Promise<{ ended: number }>;
   /** The whole HTTP API as a node:http request listener (works as Express middleware too). */
   readonly handler: NodeHandler;
   /** The whole HTTP API for Fetch-API servers. */
@@ -286,6 +303,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
         : acceptTickets(keys.subscribers, tickets),
     tickets,
     urlTokens: options.queryToken ?? true,
+    revocations: { ...DEFAULT_REVOCATION_LIMITS, ...options.revocations },
     monitorAuth,
     retryMs: options.retryMs ?? HUB_DEFAULTS.retryMs,
     heartbeatMs: options.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs,
@@ -339,8 +357,9 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   const servers: Array<OwnServer<Server | Http2SecureServer>> = [];
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.serverTimeouts };
 
-  return {
+  const hub: HeraldHub = {
     publish: (input) => core.publish(input),
+    revoke: (revocation) => core.revoke(checkRevocation(revocation)),
     handler,
     fetch: fetchHandler(router, proxies),
     clientErrorHandler: onClientError,
@@ -387,4 +406,5 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       for (const own of servers) own.closeIdleConnections();
     },
   };
+  return Object.defineProperty(hub, ENDPOINTS, { value: router.endpoints });
 }

@@ -11,7 +11,7 @@ const MAX_BODY_BYTES = 4096;
  * POST /revocations `{"subject": "..."}` or `{"tokenId": "..."}`, for an admitted publisher:
  * answers `{"ended": N}`, the streams this hub ended (every other hub of a cluster ends its own).
  */
-export async function revocationsRoute(hub: Hub, { request }: Admitted): Promise<HttpReply> {
+export async function revocationsRoute(hub: Hub, { request, grant }: Admitted): Promise<HttpReply> {
   const type = (request.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json')
     throw new HeraldError('unsupported-media', 'send the revocation as Content-Type: application/json');
@@ -22,6 +22,6 @@ export async function revocationsRoute(hub: Hub, { request }: Admitted): Promise
   } catch (error) {
     throw new HeraldError('invalid', `body is not valid JSON: ${(error as Error).message}`);
   }
-  const { ended } = await hub.revoke(checkRevocation(value));
+  const { ended } = await hub.revokeAs(grant!, checkRevocation(value));
   return json(200, { ended }, { 'cache-control': 'no-store' });
 }

@@ -30,6 +30,9 @@ export interface RouterOptions {
   presence: Presence;
 }
 
+/** Where a hub keeps its router's endpoints, for the endpoint x policy test (not public API). */
+export const ENDPOINTS: unique symbol = Symbol('herald.endpoints');
+
 /** The whole HTTP API as one function from request to reply, with the endpoints it serves. */
 export interface Router {
   (request: HttpRequest): Promise<HttpReply>;

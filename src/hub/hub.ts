@@ -241,6 +241,16 @@ export class Hub {
    * hub of a cluster ends its own and refuses those tokens from then on. Resolves with how many
    * streams this hub ended.
    */
+  /** Revokes for an admitted caller: a publisher's grant (one that may publish somewhere) may. */
+  revokeAs(grant: Grant, revocation: Revocation): Promise<{ ended: number }> {
+    if (grant.publish.length === 0)
+      throw new HeraldError(
+        'forbidden',
+        'the token may not revoke tokens: its herald.publish claim is empty',
+      );
+    return this.revoke(revocation);
+  }
+
   async revoke(revocation: Revocation): Promise<{ ended: number }> {
     if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
     this.#revocations.checkRoom();

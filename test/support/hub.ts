@@ -30,6 +30,8 @@ export function token(claims: {
   publish?: string[];
   subscribe?: string[];
   ttlSeconds?: number;
+  subject?: string;
+  tokenId?: string;
 }): Promise<string> {
   return mintToken(keyBytes(TEST_KEY), claims);
 }

@@ -359,7 +359,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
 
   const hub: HeraldHub = {
     publish: (input) => core.publish(input),
-    revoke: (revocation) => core.revoke(checkRevocation(revocation)),
+    revoke: async (revocation) => core.revoke(checkRevocation(revocation)),
     handler,
     fetch: fetchHandler(router, proxies),
     clientErrorHandler: onClientError,

@@ -255,8 +255,11 @@ export class Hub {
     if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
     this.#revocations.checkRoom();
     const record: RevocationRecord = { ...revocation, at: Date.now() };
+    // Applied here first, so this hub's streams end even while the store is out (a retry after a
+    // 503 is harmless: applying again ends nothing more); the log then carries it to the others.
+    const ended = this.#applyRevocation(record);
     await this.#store({ topics: [REVOCATION_TOPIC], data: JSON.stringify(record), private: true });
-    return { ended: this.#applyRevocation(record) };
+    return { ended };
   }
 
   #applyRevocation(record: RevocationRecord): number {

@@ -20,8 +20,8 @@ export interface OperationAdmissionOptions {
 const SOURCE_WORDS: Readonly<Record<CredentialSource, string>> = {
   bearer: 'a bearer token',
   ticket: 'a ticket',
-  ambient: 'a cookie',
-  url: 'a token in the URL',
+  ambient: 'an ambient credential',
+  url: 'a credential in the URL',
 };
 
 const BUDGET_WORDS: Readonly<Record<BudgetLimit, string>> = {

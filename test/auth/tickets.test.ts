@@ -113,7 +113,7 @@ describe('tickets', () => {
     await authorizer.verify({ token: book.issue(grant()).ticket, source: 'bearer' });
     assert.deepEqual(
       seen.map((s) => s.replace(/:.*/, '')),
-      ['cookie', 'header'],
+      ['ambient', 'bearer'],
     );
   });
 });

@@ -340,7 +340,8 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.serverTimeouts };
 
   return {
-    publish: (input) => core.publish(input),
+    // async: a refused input rejects the promise, as the type says, instead of throwing at the call.
+    publish: async (input) => core.publish(input),
     handler,
     fetch: fetchHandler(router, proxies),
     clientErrorHandler: onClientError,

@@ -358,7 +358,8 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.serverTimeouts };
 
   const hub: HeraldHub = {
-    publish: (input) => core.publish(input),
+    // async: a refused input rejects the promise, as the type says, instead of throwing at the call.
+    publish: async (input) => core.publish(input),
     revoke: async (revocation) => core.revoke(checkRevocation(revocation)),
     handler,
     fetch: fetchHandler(router, proxies),

@@ -4,9 +4,10 @@
  * line exit 2 with one line saying what to do; failures exit 1 with the reason (and a hint).
  */
 import { readFileSync } from 'node:fs';
+import { nearestName } from '../hub/nearest-name.js';
 import { BENCH, bench } from './bench.js';
 import { CliError } from './errors.js';
-import { Args, type CommandSpec, helpText, nearest } from './options.js';
+import { Args, type CommandSpec, helpText } from './options.js';
 import { PUBLISH, publish } from './publish.js';
 import { SERVE, serve } from './serve.js';
 import { SUBSCRIBE, subscribe } from './subscribe.js';
@@ -62,7 +63,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   const command = COMMANDS.get(name);
   if (command === undefined) {
     const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
-    const suggestion = name.startsWith('-') ? undefined : nearest(name, [...COMMANDS.keys()]);
+    const suggestion = name.startsWith('-') ? undefined : nearestName(name, [...COMMANDS.keys()]);
     const rest =
       suggestion === undefined
         ? `: the commands are ${[...COMMANDS.keys()].join(', ')}; see: herald --help`

@@ -4,6 +4,7 @@
  * checked reading of values, so help and behaviour cannot drift apart.
  */
 import { parseArgs } from 'node:util';
+import { nearestName } from '../hub/nearest-name.js';
 import { usageError } from './errors.js';
 
 export interface OptionSpec {
@@ -193,51 +194,15 @@ export function parseInteger(found: Sourced, range: { min: number; max?: number 
   return value;
 }
 
-/** Edit distance (insertions, deletions, substitutions, swaps of neighbours) between two short words. */
-function distance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
-      }
-      rows[i]![j] = best;
-    }
-  }
-  return rows[a.length]![b.length]!;
-}
-
-/**
- * The known name closest to `word`: one it starts (`--max-conn`), else the nearest within a typo or
- * two (one for short words); undefined when none is close or two are equally close.
- */
-export function nearest(word: string, names: readonly string[]): string | undefined {
-  const given = word.replace(/^-+/, '').toLowerCase();
-  if (given === '') return undefined;
-  const prefixed = names.filter((name) => name.startsWith(given));
-  if (prefixed.length === 1) return prefixed[0];
-  const limit = given.length <= 4 ? 1 : 2;
-  let best: string | undefined;
-  let bestDistance = limit + 1;
-  let tie = false;
-  for (const name of names) {
-    const d = distance(given, name);
-    if (d < bestDistance) [best, bestDistance, tie] = [name, d, false];
-    else if (d === bestDistance) tie = true;
-  }
-  return tie ? undefined : best;
-}
-
 /** node:util parseArgs errors, reworded to name the option and say what to do. */
 function describeParseError(error: unknown, names: readonly string[]): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-[^' ]+)/.exec(message)?.[1] ?? 'an option';
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const suggestion = option.startsWith('--') ? nearest(option.split('=')[0]!, names) : undefined;
+    const suggestion = option.startsWith('--')
+      ? nearestName(option.split('=')[0]!.replace(/^-+/, ''), names)
+      : undefined;
     if (suggestion !== undefined) return `unknown option ${option}; did you mean --${suggestion}?`;
     return `unknown option ${option} (a value that starts with "-" goes after "--")`;
   }

@@ -105,7 +105,8 @@ export class CorsPolicy {
 
   /**
    * Refuses ('forbidden') a request from a page whose origin may not use the hub: one with an
-   * Origin header that is neither allowed nor the hub's own (see the class comment).
+   * Origin header that is neither allowed nor the hub's own (see the class comment). The reason
+   * never lists the allowed origins: a stranger learns only that theirs is not one of them.
    */
   checkOrigin(request: HttpRequest, what: string): void {
     const origin = request.header('origin');
@@ -115,17 +116,11 @@ export class CorsPolicy {
     if (own !== null && hostOf(origin) === own.toLowerCase()) return;
     throw new HeraldError(
       'forbidden',
-      `a page on ${quote(origin)} may not ${what} here: the hub allows ${this.#listed()} (list origins with --cors-origin / corsOrigins)`,
+      `a page on ${quote(origin)} may not ${what} here: its origin is not allowed (list origins with --cors-origin / corsOrigins)`,
     );
   }
 
-  #listed(): string {
-    if (this.#origins.size === 0) return 'no other origin';
-    const shown = [...this.#origins].slice(0, 3).map((o) => quote(o));
-    return `only ${shown.join(', ')}${this.#origins.size > 3 ? ', ...' : ''}`;
-  }
-
-  /** Answers a preflight request. */
+  /** Answers a preflight request; a refusal names the origin asked about, never the allowed ones. */
   preflight(request: HttpRequest): HttpReply {
     const origin = request.header('origin');
     if (origin === null || !this.allows(origin)) {

@@ -1,4 +1,5 @@
 import type { PublishInput } from '../hub/event-rules.js';
+import { refuseUnknownPublishFields } from '../hub/publish-fields.js';
 import { HeraldError, quote } from '../hub/refusal.js';
 
 const MEDIA_FORM = 'application/x-www-form-urlencoded';
@@ -15,6 +16,9 @@ function mediaType(contentType: string | null): string {
   }
   return lastMediaType;
 }
+
+/** The fields of a form or JSON publish body, in the order a refusal lists them; any other is refused. */
+export const PUBLISH_BODY_FIELDS: readonly string[] = ['topic', 'data', 'type', 'retry', 'private'];
 
 const JSON_HINT = `the body looks like JSON: send Content-Type: ${MEDIA_JSON}`;
 
@@ -74,6 +78,7 @@ function parseForm(body: Buffer): PublishInput {
   if (!form.has('topic') && looksLikeJson(body)) {
     throw new HeraldError('invalid', `the form body has no topic field; ${JSON_HINT} (curl -d sends a form)`);
   }
+  refuseUnknownPublishFields(form.keys(), PUBLISH_BODY_FIELDS);
   return {
     topics: form.getAll('topic'),
     data: form.get('data') ?? '',
@@ -120,6 +125,7 @@ function parseJson(body: Buffer): PublishInput {
     throw new HeraldError('invalid', 'JSON body must be an object like {"topic": "a/b", "data": ...}');
   }
   const o = value as Record<string, unknown>;
+  refuseUnknownPublishFields(Object.keys(o), PUBLISH_BODY_FIELDS);
   const topic = o.topic;
   if (!(typeof topic === 'string' || (Array.isArray(topic) && topic.every((t) => typeof t === 'string')))) {
     throw new HeraldError('invalid', 'topic must be a string or an array of strings');

@@ -1,5 +1,6 @@
 import type { NewEvent } from '../log/event-log.js';
 import type { Limits } from './limits.js';
+import { refuseUnknownPublishFields } from './publish-fields.js';
 import { HeraldError, quote } from './refusal.js';
 import { parseTopic, TopicError } from './topic-selector.js';
 
@@ -16,6 +17,15 @@ export interface PublishInput {
   private?: boolean;
 }
 
+/** The fields of a PublishInput, in the order a refusal lists them; `hub.publish` refuses any other. */
+export const PUBLISH_INPUT_FIELDS: readonly (keyof PublishInput)[] = [
+  'topics',
+  'data',
+  'type',
+  'retry',
+  'private',
+];
+
 /** Event types the hub sends itself (`herald-gap`, `herald-reauth`, ...). */
 export const RESERVED_TYPE_PREFIX = 'herald-';
 const MAX_TYPE_LENGTH = 128;
@@ -26,10 +36,11 @@ export function isRetry(value: unknown): value is number {
 }
 
 /**
- * Checks a publish and turns it into the event the log stores: topics, size, type, retry. Throws
- * 'invalid' / 'too-large' refusals whose reasons quote input escaped.
+ * Checks a publish and turns it into the event the log stores: its fields, topics, size, type, retry.
+ * Throws 'invalid' / 'too-large' refusals whose reasons quote input escaped.
  */
 export function toNewEvent(input: PublishInput, limits: Limits): NewEvent {
+  refuseUnknownPublishFields(Object.keys(input), PUBLISH_INPUT_FIELDS);
   const list = typeof input.topics === 'string' ? [input.topics] : input.topics;
   if (!Array.isArray(list) || list.length === 0)
     throw new HeraldError('invalid', 'at least one topic is required');

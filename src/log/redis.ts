@@ -26,7 +26,7 @@ import {
   type StoredEvent,
   type TailListener,
 } from './event-log.js';
-import { MEMORY_LOG_DEFAULTS } from './memory.js';
+import { retentionBounds } from './retention.js';
 import { StoreOpenError, StoreUrlError } from './store-errors.js';
 
 /** Where a Redis is, as a `redis://` or `rediss://` URL says it. */
@@ -389,11 +389,11 @@ export class RedisLog implements EventLog {
     this.where = `${a.tls ? 'rediss' : 'redis'}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}${a.database ? `/${a.database}` : ''} (stream ${this.stream})`;
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#blockMs = options.blockMs ?? 1000;
-    this.#maxEvents = options.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents;
-    this.#maxBytes = options.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes;
-    this.#maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
-    if (!(this.#maxEvents >= 0) || !(this.#maxBytes >= 0) || !(this.#maxAgeMs >= 0))
-      throw new RangeError('history limits must be >= 0');
+    ({
+      maxEvents: this.#maxEvents,
+      maxBytes: this.#maxBytes,
+      maxAgeMs: this.#maxAgeMs,
+    } = retentionBounds(options));
     this.#trimBatch = options.trimBatch ?? 1000;
     this.#trimmedKey = `${this.stream}:trimmed`;
     this.#commands = newClient(this.#address, options, 'commands', () => !this.#opened);

@@ -35,8 +35,9 @@ import {
   type RevocationLimits,
 } from './hub/revocations.js';
 import type { EventLog, Retention } from './log/event-log.js';
-import { MEMORY_LOG_DEFAULTS, MemoryLog } from './log/memory.js';
+import { MemoryLog } from './log/memory.js';
 import { openStore, parseStoreUrl } from './log/open-store.js';
+import { DEFAULT_RETENTION } from './log/retention.js';
 import { createMonitor, type Monitor, type MonitorOptions } from './monitor/monitor.js';
 
 /** Options of `createHub`; every one has a default (see `HUB_DEFAULTS`). */
@@ -123,7 +124,7 @@ export interface HubOptions {
 }
 
 export const HUB_DEFAULTS = {
-  history: MEMORY_LOG_DEFAULTS,
+  history: DEFAULT_RETENTION,
   limits: DEFAULT_LIMITS,
   retryMs: 3_000,
   heartbeatMs: 15_000,
@@ -227,8 +228,8 @@ function addressOf(server: Server, host: string): string {
 /** The retention `history` asks for, every bound filled in. */
 function retentionOf(options: HubOptions): Retention {
   return {
-    maxEvents: options.history?.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents,
-    maxBytes: options.history?.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes,
+    maxEvents: options.history?.maxEvents ?? DEFAULT_RETENTION.maxEvents,
+    maxBytes: options.history?.maxBytes ?? DEFAULT_RETENTION.maxBytes,
     maxAgeMs: options.history?.maxAgeMs,
   };
 }

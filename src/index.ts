@@ -57,6 +57,6 @@ export {
   type StoreSpec,
   StoreUrlError,
 } from './log/open-store.js';
-export { RedisLog, type RedisLogOptions } from './log/redis.js';
+export { RedisLog, type RedisLogOptions } from './log/redis/redis-log.js';
 export { SqliteLog, type SqliteLogOptions, type SqliteSynchronous } from './log/sqlite.js';
 export type { Monitor, MonitorOptions } from './monitor/monitor.js';

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EventLog, StoredEvent } from '../../src/log/event-log.js';
 import { MemoryLog } from '../../src/log/memory.js';
-import { RedisLog } from '../../src/log/redis.js';
+import { RedisLog } from '../../src/log/redis/redis-log.js';
 import { SqliteLog } from '../../src/log/sqlite.js';
 import { startRedis, type TestRedis } from '../../test/support/redis.js';
 import { fmt, median, percentile, sleep, table } from '../fanout/stats.js';

@@ -1,16 +1,8 @@
 import { EpochIds } from './epoch-ids.js';
 import type { EventLog, NewEvent, ReadResult, Retention, StoredEvent, TailListener } from './event-log.js';
+import { retentionBounds, storedSize } from './retention.js';
 
 export type MemoryLogOptions = Retention;
-
-export const MEMORY_LOG_DEFAULTS = { maxEvents: 10_000, maxBytes: 64 * 1024 * 1024 } as const;
-
-/** What an event costs the history: its data, topics and type, plus a fixed overhead. */
-export function storedSize(event: NewEvent): number {
-  let bytes = 64 + Buffer.byteLength(event.data) + (event.type?.length ?? 0);
-  for (const topic of event.topics) bytes += topic.length;
-  return bytes;
-}
 
 /**
  * The embedded default log: a bounded history in one process. Ids are `<epoch>-<seq>`; the epoch
@@ -33,11 +25,11 @@ export class MemoryLog implements EventLog {
   #closed = false;
 
   constructor(options: MemoryLogOptions = {}) {
-    this.#maxEvents = options.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents;
-    this.#maxBytes = options.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes;
-    this.#maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
-    if (!(this.#maxEvents >= 0) || !(this.#maxBytes >= 0) || !(this.#maxAgeMs >= 0))
-      throw new RangeError('history limits must be >= 0');
+    ({
+      maxEvents: this.#maxEvents,
+      maxBytes: this.#maxBytes,
+      maxAgeMs: this.#maxAgeMs,
+    } = retentionBounds(options));
   }
 
   async append(event: NewEvent): Promise<StoredEvent> {

@@ -1,6 +1,7 @@
 import type { EventLog, Retention } from './event-log.js';
 import { MemoryLog } from './memory.js';
-import { parseRedisUrl, RedisLog } from './redis.js';
+import { RedisLog } from './redis/redis-log.js';
+import { parseRedisUrl } from './redis/url.js';
 import { SqliteLog, type SqliteSynchronous } from './sqlite.js';
 import { StoreUrlError } from './store-errors.js';
 

@@ -11,7 +11,7 @@ import {
   type StoredEvent,
   type TailListener,
 } from './event-log.js';
-import { MEMORY_LOG_DEFAULTS, storedSize } from './memory.js';
+import { retentionBounds, storedSize } from './retention.js';
 import { reasonOf, StoreOpenError } from './store-errors.js';
 
 /**
@@ -116,13 +116,13 @@ export class SqliteLog implements EventLog {
 
   constructor(options: SqliteLogOptions) {
     this.path = resolve(options.path);
-    this.#maxEvents = options.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents;
-    this.#maxBytes = options.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes;
-    this.#maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
+    ({
+      maxEvents: this.#maxEvents,
+      maxBytes: this.#maxBytes,
+      maxAgeMs: this.#maxAgeMs,
+    } = retentionBounds(options));
     this.#trimBatch = options.trimBatch ?? 1000;
     this.#scanBudget = options.scanBudget ?? 5000;
-    if (!(this.#maxEvents >= 0) || !(this.#maxBytes >= 0) || !(this.#maxAgeMs >= 0))
-      throw new RangeError('history limits must be >= 0');
     const synchronous = options.synchronous ?? 'NORMAL';
     if (synchronous !== 'NORMAL' && synchronous !== 'FULL')
       throw new RangeError(`synchronous must be NORMAL or FULL, not ${String(synchronous)}`);

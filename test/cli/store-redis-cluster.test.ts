@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EventSource } from '../../src/client/event-source.js';
-import { compareStreamIds } from '../../src/log/redis.js';
+import { compareStreamIds } from '../../src/log/redis/stream-ids.js';
 import { StreamReader, token } from '../support/hub.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../support/redis.js';
 import type { RunningHub } from './helpers.js';

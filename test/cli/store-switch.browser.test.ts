@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHub, type HeraldHub } from '../../src/create-hub.js';
 import { asset } from '../../src/http/static-assets.js';
-import { RedisLog } from '../../src/log/redis.js';
+import { RedisLog } from '../../src/log/redis/redis-log.js';
 import { browserUnavailable, type LaunchedBrowser, launchBrowser } from '../support/browser.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../support/redis.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';

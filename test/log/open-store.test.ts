@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { createClient } from '@redis/client';
 import { MemoryLog } from '../../src/log/memory.js';
 import { openStore, parseStoreUrl, StoreOpenError, StoreUrlError } from '../../src/log/open-store.js';
-import { RedisLog } from '../../src/log/redis.js';
+import { RedisLog } from '../../src/log/redis/redis-log.js';
 import { SqliteLog } from '../../src/log/sqlite.js';
 import { freePort, redisUnavailable, startRedis } from '../support/redis.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createClient } from '@redis/client';
 import { LogUnavailableError, type StoredEvent } from '../../src/log/event-log.js';
-import { RedisLog } from '../../src/log/redis.js';
+import { RedisLog } from '../../src/log/redis/redis-log.js';
 import { redisUnavailable, startRedis } from '../support/redis.js';
 import { TailRecorder, waitUntil } from './conformance.js';
 

@@ -1,6 +1,6 @@
 import { after, describe } from 'node:test';
 import type { EventLog } from '../../src/log/event-log.js';
-import { RedisLog } from '../../src/log/redis.js';
+import { RedisLog } from '../../src/log/redis/redis-log.js';
 import { redisUnavailable, startRedis } from '../support/redis.js';
 import { describeLogConformance } from './conformance.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEvent } from '../../src/log/event-log.js';
-import { RedisLog } from '../../src/log/redis.js';
+import { RedisLog } from '../../src/log/redis/redis-log.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../support/redis.js';
 import { readAll, TailRecorder } from './conformance.js';
 

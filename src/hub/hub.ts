@@ -8,6 +8,7 @@ import { FanOut } from './fan-out.js';
 import { Handover } from './handover.js';
 import type { Limits } from './limits.js';
 import { PublisherAdmission } from './publisher-admission.js';
+import { ReceiveRule } from './receive-rule.js';
 import { HeraldError } from './refusal.js';
 import { SelectorCache } from './selector-cache.js';
 import { Session, type Subscription } from './session.js';
@@ -21,7 +22,7 @@ import {
   type SubscribeRequest,
 } from './subscriber-admission.js';
 import { TicketAdmission } from './ticket-admission.js';
-import { isSystemTopic, parseTopic } from './topic-selector.js';
+import { isSystemTopic, parseTopic, type TopicSelector } from './topic-selector.js';
 import { WireCache } from './wire-cache.js';
 
 export interface HubCoreOptions {
@@ -40,6 +41,8 @@ export interface HubCoreOptions {
   queryTokens?: boolean;
   /** `$SYS/` topics and the monitor's figures need a grant listing `$SYS/**`. Default false (public). */
   monitorAuth?: boolean;
+  /** Private namespaces: an event with a topic under one of these is private, whatever its publisher said. */
+  privateTopics?: readonly TopicSelector[];
   /** `retry:` sent to every new subscriber (ms). */
   retryMs: number;
   /** A comment is written to streams quiet for this long (ms), to keep proxies from timing out. */
@@ -69,6 +72,7 @@ export class Hub {
   readonly #sessions = new SessionRegistry();
   readonly #selectors = new SelectorCache();
   readonly #wires = new WireCache();
+  readonly #rule: ReceiveRule;
   readonly #delivery: Delivery;
   readonly #fanOut: FanOut;
   readonly #handover: Handover;
@@ -85,8 +89,15 @@ export class Hub {
     this.#delivery = new Delivery(this.counters, options.limits.maxUnsentBytesPerSession, (session) =>
       this.closeSession(session, 'destroy'),
     );
-    this.#fanOut = new FanOut(this.#sessions.index, this.#delivery, (a, b) => this.#log.compareIds(a, b));
-    this.#handover = new Handover(this.#log, this.#wires, this.#delivery, options.retryMs);
+    this.#rule = new ReceiveRule(options.privateTopics ?? []);
+    this.#fanOut = new FanOut(
+      this.#sessions.index,
+      this.#rule,
+      this.#delivery,
+      (a, b) => this.#log.compareIds(a, b),
+      (session) => this.#expire(session),
+    );
+    this.#handover = new Handover(this.#log, this.#rule, this.#wires, this.#delivery, options.retryMs);
     this.#publishers = new PublisherAdmission(options.limits, options.publishers, this.counters);
     this.#tickets = new TicketAdmission(options.limits, options.subscribers, options.tickets);
     this.#untail = this.#log.tail({
@@ -188,7 +199,7 @@ export class Hub {
       return { id: await this.#log.head() };
     }
     try {
-      const stored = await this.#log.append(event);
+      const stored = await this.#log.append(this.#rule.marked(event));
       return { id: stored.id };
     } catch (error) {
       // Nothing was acknowledged: the publisher is told to try again, with the store's reason.
@@ -221,9 +232,9 @@ export class Hub {
   /** The log lost continuity: every live stream is told, and its resume point moves to the new head. */
   #onLogGap(lastId: string, head: string): void {
     for (const session of this.#sessions) {
-      if (session.state !== 'live') continue;
+      if (!session.live) continue;
       // Ids start over after the gap: nothing from the new head on was replayed.
-      session.liveAfter = undefined;
+      session.forgetReplayEnd();
       this.#delivery.enqueue(session, gapEvent(lastId, STORE_GAP_REASON), false);
       this.#delivery.enqueue(session, resumeEvent(head), false);
     }
@@ -297,11 +308,9 @@ export class Hub {
     if (session.closed) return;
     // What is queued (a shutdown's retry:, a long-poll's last events) goes out before the end.
     if (how === 'end') this.#delivery.writeNow(session);
-    session.state = 'closed';
+    session.close();
     this.#sessions.delete(session);
     this.counters.connectionsClosed++;
-    session.held = undefined;
-    session.clearPending();
     if (how === 'end') session.sink.end();
     else if (how === 'destroy') session.sink.destroy();
   }
@@ -311,12 +320,23 @@ export class Hub {
     this.#tickets.newWindow();
     const now = Date.now();
     this.#options.tickets?.sweep(now);
-    for (const session of this.#sessions.expired(now)) {
-      // The page may fetch a fresh credential and reconnect; the old one is refused from now on.
-      this.#delivery.enqueue(session, reauthEvent(session.expiresAt!), false);
-      this.counters.credentialExpiries++;
-      this.closeSession(session, 'end');
-    }
+    for (const session of this.#sessions.expired(now)) this.#expire(session);
+  }
+
+  /** Ends a stream whose credential has expired (the sweep, or fan-out refusing it an event). */
+  #expire(session: Session): void {
+    this.counters.credentialExpiries++;
+    this.endWithReauth(session, reauthEvent(session.expiresAt!));
+  }
+
+  /**
+   * Ends a stream whose credential no longer holds with `notice` (a `herald-reauth` event): the
+   * page may fetch a fresh credential and reconnect; the old one is refused from now on.
+   */
+  endWithReauth(session: Session, notice: Buffer): void {
+    if (session.closed) return;
+    this.#delivery.enqueue(session, notice, false);
+    this.closeSession(session, 'end');
   }
 
   /**

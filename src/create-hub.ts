@@ -28,6 +28,7 @@ import type { PublishInput } from './hub/event-rules.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 import { DEFAULT_PRESENCE_MS, type HubRecord, Presence } from './hub/presence.js';
+import { parseSelector, TopicError, type TopicSelector } from './hub/topic-selector.js';
 import type { EventLog, Retention } from './log/event-log.js';
 import { MEMORY_LOG_DEFAULTS, MemoryLog } from './log/memory.js';
 import { openStore, parseStoreUrl } from './log/open-store.js';
@@ -75,6 +76,12 @@ export interface HubOptions {
    * the client).
    */
   trustProxy?: string | readonly string[];
+  /**
+   * Private namespaces: every event with a topic matched by one of these selectors is private
+   * (reaches only subscribers whose token covers the topic), whatever its publisher said, live and
+   * in replay, events stored before the option was set included. Default: none.
+   */
+  privateTopics?: readonly string[];
   /** Bounds on connections, topics, sizes and rates. */
   limits?: Partial<Limits>;
   /** `retry:` sent to every new subscriber (ms). */
@@ -216,6 +223,18 @@ function retentionOf(options: HubOptions): Retention {
   };
 }
 
+/** `privateTopics`, checked: a malformed selector throws a TopicError naming the option. */
+function privateTopicsOf(options: HubOptions): TopicSelector[] {
+  return (options.privateTopics ?? []).map((text) => {
+    try {
+      return parseSelector(text);
+    } catch (error) {
+      if (error instanceof TopicError) throw new TopicError(`privateTopics: ${error.message}`);
+      throw error;
+    }
+  });
+}
+
 /**
  * Opens the store `options.store` names (any store URL; see `openStore` for its errors:
  * StoreUrlError for a malformed URL, StoreOpenError when it cannot be opened), applies `history`
@@ -287,6 +306,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     tickets,
     queryTokens: options.queryToken ?? true,
     monitorAuth,
+    privateTopics: privateTopicsOf(options),
     retryMs: options.retryMs ?? HUB_DEFAULTS.retryMs,
     heartbeatMs: options.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs,
     shedRetryMs: options.shedRetryMs ?? HUB_DEFAULTS.shedRetryMs,

@@ -6,6 +6,7 @@ import { Hub, type HubCoreOptions } from '../../src/hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/hub/limits.js';
 import { HeraldError } from '../../src/hub/refusal.js';
 import type { Session } from '../../src/hub/session.js';
+import type { Admission } from '../../src/hub/subscriber-admission.js';
 import { parseSelector } from '../../src/hub/topic-selector.js';
 import type { ReadResult, StoredEvent } from '../../src/log/event-log.js';
 import { MemoryLog } from '../../src/log/memory.js';
@@ -105,23 +106,30 @@ interface Subscriber {
   session: Session;
 }
 
-async function subscribe(
-  hub: Hub,
-  selectors: string[],
-  options: { token?: string; lastEventId?: string; client?: string } = {},
-): Promise<Subscriber> {
-  const admission = await hub.admitSubscriber({
+type SubscribeOptions = { token?: string; lastEventId?: string; client?: string };
+
+function admit(hub: Hub, selectors: string[], options: SubscribeOptions = {}): Promise<Admission> {
+  return hub.admitSubscriber({
     selectors,
     credential: options.token === undefined ? undefined : { token: options.token, source: 'header' },
     lastEventId: options.lastEventId,
     client: options.client ?? 'client',
   });
-  assert.equal(admission.kind, 'admitted');
-  if (admission.kind !== 'admitted') throw new Error('not admitted');
+}
+
+/** Admits and opens a stream without waiting for its handover. */
+async function start(hub: Hub, selectors: string[], options: SubscribeOptions = {}): Promise<Subscriber> {
+  const admission = await admit(hub, selectors, options);
+  if (admission.kind !== 'admitted') throw new Error(`not admitted: ${admission.reason}`);
   const sink = new FakeSink();
-  const session = hub.open(sink, admission.subscription, { heartbeat: true });
+  return { sink, session: hub.open(sink, admission.subscription, { heartbeat: true }) };
+}
+
+/** Admits and opens a stream, and lets its handover run. */
+async function subscribe(hub: Hub, selectors: string[], options: SubscribeOptions = {}): Promise<Subscriber> {
+  const subscriber = await start(hub, selectors, options);
   await settle();
-  return { sink, session };
+  return subscriber;
 }
 
 async function publish(hub: Hub, topics: string[], data: string, isPrivate = false): Promise<string> {
@@ -135,21 +143,11 @@ describe('hub: admission', () => {
     const { hub } = makeHub({ limits: { maxConnections: 3, maxConnectionsPerClient: 2 } });
     await subscribe(hub, ['a'], { client: 'x' });
     await subscribe(hub, ['a'], { client: 'x' });
-    const perClient = await hub.admitSubscriber({
-      selectors: ['a'],
-      credential: undefined,
-      lastEventId: undefined,
-      client: 'x',
-    });
+    const perClient = await admit(hub, ['a'], { client: 'x' });
     assert.equal(perClient.kind, 'shed');
     assert.equal(perClient.kind === 'shed' && perClient.code, 'rate-limited');
     await subscribe(hub, ['a'], { client: 'y' });
-    const full = await hub.admitSubscriber({
-      selectors: ['a'],
-      credential: undefined,
-      lastEventId: undefined,
-      client: 'z',
-    });
+    const full = await admit(hub, ['a'], { client: 'z' });
     assert.equal(full.kind === 'shed' && full.code, 'unavailable');
     assert.ok(full.kind === 'shed' && full.retryMs >= 1000 && full.retryMs < 2000, 'a jittered retry');
     assert.equal(hub.counters.connectionsShed, 2);
@@ -165,12 +163,8 @@ describe('hub: admission', () => {
 
   it('refuses an unknown credential and a malformed selector', async () => {
     const { hub } = makeHub();
-    const request = { credential: undefined, lastEventId: undefined, client: 'x' };
-    await assert.rejects(hub.admitSubscriber({ ...request, selectors: ['a/**/b'] }), { code: 'invalid' });
-    await assert.rejects(
-      hub.admitSubscriber({ ...request, selectors: ['a'], credential: { token: 'nope', source: 'header' } }),
-      { code: 'unauthenticated' },
-    );
+    await assert.rejects(admit(hub, ['a/**/b']), { code: 'invalid' });
+    await assert.rejects(admit(hub, ['a'], { token: 'nope' }), { code: 'unauthenticated' });
   });
 });
 
@@ -223,15 +217,7 @@ describe('hub: handover from replay to live', () => {
       const first = await publish(hub, ['t'], '1');
       await publish(hub, ['t'], '2');
       log.closeGate();
-      const admission = await hub.admitSubscriber({
-        selectors: ['t'],
-        credential: undefined,
-        lastEventId: first,
-        client: 'x',
-      });
-      assert.ok(admission.kind === 'admitted');
-      const sink = new FakeSink();
-      hub.open(sink, admission.subscription, { heartbeat: true });
+      const { sink } = await start(hub, ['t'], { lastEventId: first });
       // Published while the replay waits: before its read (then read too) or after it (held only).
       await publish(hub, ['t'], '3');
       assert.deepEqual(sink.data, [], 'nothing live before the replay');

@@ -194,13 +194,11 @@ export class Session {
     return true;
   }
 
-  /** Marks it closed and forgets what it held or had due; false when it already was. */
-  close(): boolean {
-    if (this.#state === 'closed') return false;
+  /** Marks it closed and forgets what it held or had due. */
+  close(): void {
     this.#state = 'closed';
     this.#held = undefined;
     this.clearPending();
-    return true;
   }
 
   // ---- bytes due in this turn (the delivery's `enqueue` is the way in: it knows the turn)

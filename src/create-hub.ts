@@ -34,6 +34,7 @@ import {
   type Revocation,
   type RevocationLimits,
 } from './hub/revocations.js';
+import { parseSelector, TopicError, type TopicSelector } from './hub/topic-selector.js';
 import type { EventLog, Retention } from './log/event-log.js';
 import { MemoryLog } from './log/memory.js';
 import { openStore, parseStoreUrl } from './log/open-store.js';
@@ -82,6 +83,12 @@ export interface HubOptions {
    * the client).
    */
   trustProxy?: string | readonly string[];
+  /**
+   * Private namespaces: every event with a topic matched by one of these selectors is private
+   * (reaches only subscribers whose token covers the topic), whatever its publisher said, live and
+   * in replay, events stored before the option was set included. Default: none.
+   */
+  privateTopics?: readonly string[];
   /** Bounds on connections, topics, sizes and rates. */
   limits?: Partial<Limits>;
   /**
@@ -234,6 +241,18 @@ function retentionOf(options: HubOptions): Retention {
   };
 }
 
+/** `privateTopics`, checked: a malformed selector throws a TopicError naming the option. */
+function privateTopicsOf(options: HubOptions): TopicSelector[] {
+  return (options.privateTopics ?? []).map((text) => {
+    try {
+      return parseSelector(text);
+    } catch (error) {
+      if (error instanceof TopicError) throw new TopicError(`privateTopics: ${error.message}`);
+      throw error;
+    }
+  });
+}
+
 /**
  * Opens the store `options.store` names (any store URL; see `openStore` for its errors:
  * StoreUrlError for a malformed URL, StoreOpenError when it cannot be opened), applies `history`
@@ -306,6 +325,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     urlTokens: options.queryToken ?? true,
     revocations: { ...DEFAULT_REVOCATION_LIMITS, ...options.revocations },
     monitorAuth,
+    privateTopics: privateTopicsOf(options),
     retryMs: options.retryMs ?? HUB_DEFAULTS.retryMs,
     heartbeatMs: options.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs,
     shedRetryMs: options.shedRetryMs ?? HUB_DEFAULTS.shedRetryMs,

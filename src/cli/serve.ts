@@ -17,6 +17,7 @@ import { CorsConfigError, CorsPolicy } from '../http/cors.js';
 import type { TlsFiles } from '../http/server.js';
 import { TrustedProxies, TrustedProxyError } from '../http/trusted-proxies.js';
 import type { Limits } from '../hub/limits.js';
+import { parseSelector, TopicError } from '../hub/topic-selector.js';
 import type { EventLog } from '../log/event-log.js';
 import {
   openStore,
@@ -189,6 +190,16 @@ export const SERVE: CommandSpec = {
       kind: 'flag',
       description:
         'refuse subscriber tokens in the URL (access_token); cookies, headers and tickets still work',
+    },
+    {
+      name: 'private-topics',
+      kind: 'value',
+      value: 'SELECTOR',
+      multiple: true,
+      env: ['HERALD_PRIVATE_TOPICS'],
+      default: 'none',
+      description:
+        'every event under it is private, whatever its publisher said (stored events too); the variable is comma-separated',
     },
     {
       name: 'monitor-auth',
@@ -490,7 +501,7 @@ function sideKey(
   return { [`${side}Key`]: { ...base, ...checks } };
 }
 
-/** Cookie, query-token, proxy and monitor options. */
+/** Cookie, query-token, proxy, private-topic and monitor options. */
 function authOptions(args: Args): Partial<HubOptions> {
   const cookie = args.sourced('auth-cookie');
   if (cookie !== undefined && !isCookieName(cookie.text)) {
@@ -505,7 +516,17 @@ function authOptions(args: Args): Partial<HubOptions> {
     if (error instanceof TrustedProxyError) throw usageError(`--trust-proxy: ${error.message}`);
     throw error;
   }
+  const privateTopics = args.list('private-topics');
+  for (const text of privateTopics) {
+    try {
+      parseSelector(text);
+    } catch (error) {
+      if (error instanceof TopicError) throw usageError(`--private-topics: ${error.message}`);
+      throw error;
+    }
+  }
   const options: Partial<HubOptions> = {};
+  if (privateTopics.length > 0) options.privateTopics = privateTopics;
   if (cookie !== undefined) options.authCookie = cookie.text;
   if (args.flag('no-query-token')) options.queryToken = false;
   if (proxies.length > 0) options.trustProxy = proxies;

@@ -48,29 +48,19 @@ export class Delivery {
     if (isEvent && !this.#flushing && !session.hasPending) {
       this.#common ??= [chunk];
       if (this.#common[0] === chunk) {
-        session.onCommon = true;
-        session.pendingBytes += chunk.length;
-        session.pendingEvents++;
+        session.queueCommon(chunk.length);
         this.markDirty(session);
         return;
       }
     }
-    if (session.onCommon) {
-      // A second chunk this turn: the common event goes first, now as the session's own.
-      const common = this.#common![0]!;
-      session.onCommon = false;
-      session.pendingBytes -= common.length;
-      session.pendingEvents--;
-      session.push(common, true);
-    }
-    session.push(chunk, isEvent);
+    // A second chunk this turn: the common event goes first, now as the session's own.
+    session.push(chunk, isEvent, this.#common?.[0]);
     this.markDirty(session);
   }
 
   /** Queues the session for this turn's flush. */
   markDirty(session: Session): void {
-    if (session.dirty) return;
-    session.dirty = true;
+    if (!session.markDirty()) return;
     this.#dirty.push(session);
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -87,7 +77,7 @@ export class Delivery {
     const flushing = this.#flushing;
     this.#flushing = true;
     for (const session of dirty) {
-      session.dirty = false;
+      session.clearDirty();
       if (session.closed || !session.hasPending) continue;
       if ((session.congested || this.#checkEveryWrite) && session.sink.buffered() > this.ceiling) {
         this.dropSlow(session);
@@ -106,22 +96,21 @@ export class Delivery {
     if (!session.hasPending || session.closed) return;
     this.counters.eventsDelivered += session.pendingEvents;
     this.counters.bytesOut += session.pendingBytes;
-    session.lastBeat = this.#beat;
     const events = session.pendingEvents;
     const first = session.first;
     const all = session.all;
     const common = session.onCommon;
     session.clearPending();
     if (common) {
-      session.congested = !session.sink.write(this.#common!, events);
+      session.wrote(session.sink.write(this.#common!, events), this.#beat);
       return;
     }
     if (all !== undefined) {
-      session.congested = !session.sink.write(all, events);
+      session.wrote(session.sink.write(all, events), this.#beat);
       return;
     }
     ONE[0] = first!;
-    session.congested = !session.sink.write(ONE, events);
+    session.wrote(session.sink.write(ONE, events), this.#beat);
     ONE[0] = NOTHING;
   }
 
@@ -147,9 +136,8 @@ export class Delivery {
   heartbeat(sessions: Iterable<Session>, quietBeats: number): void {
     const beat = ++this.#beat;
     for (const session of sessions) {
-      if (session.state !== 'live' || !session.heartbeat || beat - session.lastBeat < quietBeats) continue;
-      session.congested = !session.sink.write(HEARTBEATS, 0);
-      session.lastBeat = beat;
+      if (!session.live || !session.heartbeat || beat - session.lastBeat < quietBeats) continue;
+      session.wrote(session.sink.write(HEARTBEATS, 0), beat);
       this.counters.bytesOut += HEARTBEAT.length;
     }
   }

@@ -1,8 +1,8 @@
 import type { EventLog, StoredEvent } from '../log/event-log.js';
 import { gapEvent, resumeEvent, retryBlock } from './control-events.js';
 import type { Delivery } from './delivery.js';
+import type { ReceiveRule } from './receive-rule.js';
 import type { Session } from './session.js';
-import { anySelectorMatches } from './topic-selector.js';
 import type { WireCache } from './wire-cache.js';
 
 const REPLAY_PAGE = 1000;
@@ -22,6 +22,7 @@ export class Handover {
 
   constructor(
     private readonly log: EventLog,
+    private readonly rule: ReceiveRule,
     private readonly wires: WireCache,
     private readonly delivery: Delivery,
     private readonly retryMs: number,
@@ -41,30 +42,30 @@ export class Handover {
       cursor = await this.#replay(session, lastEventId);
       if (session.closed) return;
     }
-    const held = session.held!;
-    session.held = undefined;
-    session.heldBytes = 0;
-    session.state = 'live';
+    const held = session.goLive();
+    // Held events passed the rule when they arrived; none of them goes out after the expiry.
+    const expired = session.expiredBy(Date.now());
     let passed = false;
-    for (const event of held) {
+    for (const event of expired ? [] : held) {
       if (event.id === undefined || this.log.compareIds(event.id, cursor) > 0) {
         this.delivery.enqueue(session, event.wire, true);
         if (event.id !== undefined) passed = true;
       }
     }
     // The tail may still be behind what the replay read (Redis): fan-out skips up to the cursor.
-    if (!passed) session.liveAfter = cursor;
+    if (!passed) session.replayedUpTo(cursor);
     this.delivery.markDirty(session);
   }
 
   /** Sends what the subscriber missed after `lastEventId`; returns the id the stream has reached. */
   async #replay(session: Session, lastEventId: string): Promise<string> {
-    const visible = (event: StoredEvent) =>
-      anySelectorMatches(session.selectors, event.topics) &&
-      (!event.private || anySelectorMatches(session.privateSelectors, event.topics));
+    // The clock is read once per page, as fan-out reads it once per event.
+    let now = 0;
+    const visible = (event: StoredEvent) => this.rule.visible(session, event, now);
     let cursor = lastEventId;
     let lastSent: string | undefined;
     for (let gapSent = false; ; ) {
+      now = Date.now();
       const result = await this.log.readAfter(cursor, visible, REPLAY_PAGE);
       if (session.closed) return cursor;
       // A later page may report one too: retention overtook a long replay.

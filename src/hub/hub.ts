@@ -10,6 +10,7 @@ import type { Limits } from './limits.js';
 import { OperationAdmission } from './operation-admission.js';
 import type { Operation } from './operations.js';
 import { checkPublishGrant } from './publish-grant.js';
+import { ReceiveRule } from './receive-rule.js';
 import { HeraldError } from './refusal.js';
 import {
   DEFAULT_REVOCATION_LIMITS,
@@ -30,7 +31,7 @@ import {
   checkMonitorGrant,
   type SubscribeRequest,
 } from './subscriber-admission.js';
-import { isSystemTopic, parseTopic } from './topic-selector.js';
+import { isSystemTopic, parseTopic, type TopicSelector } from './topic-selector.js';
 import { WireCache } from './wire-cache.js';
 
 export interface HubCoreOptions {
@@ -51,6 +52,8 @@ export interface HubCoreOptions {
   revocations?: RevocationLimits;
   /** `$SYS/` topics and the monitor's figures need a grant listing `$SYS/**`. Default false (public). */
   monitorAuth?: boolean;
+  /** Private namespaces: an event with a topic under one of these is private, whatever its publisher said. */
+  privateTopics?: readonly TopicSelector[];
   /** `retry:` sent to every new subscriber (ms). */
   retryMs: number;
   /** A comment is written to streams quiet for this long (ms), to keep proxies from timing out. */
@@ -80,6 +83,7 @@ export class Hub {
   readonly #sessions = new SessionRegistry();
   readonly #selectors = new SelectorCache();
   readonly #wires = new WireCache();
+  readonly #rule: ReceiveRule;
   readonly #delivery: Delivery;
   readonly #fanOut: FanOut;
   readonly #handover: Handover;
@@ -96,8 +100,15 @@ export class Hub {
     this.#delivery = new Delivery(this.counters, options.limits.maxUnsentBytesPerSession, (session) =>
       this.closeSession(session, 'destroy'),
     );
-    this.#fanOut = new FanOut(this.#sessions.index, this.#delivery, (a, b) => this.#log.compareIds(a, b));
-    this.#handover = new Handover(this.#log, this.#wires, this.#delivery, options.retryMs);
+    this.#rule = new ReceiveRule(options.privateTopics ?? []);
+    this.#fanOut = new FanOut(
+      this.#sessions.index,
+      this.#rule,
+      this.#delivery,
+      (a, b) => this.#log.compareIds(a, b),
+      (session) => this.#expire(session),
+    );
+    this.#handover = new Handover(this.#log, this.#rule, this.#wires, this.#delivery, options.retryMs);
     this.#revocations = new Revocations(options.revocations ?? DEFAULT_REVOCATION_LIMITS);
     this.#admission = new OperationAdmission({
       limits: options.limits,
@@ -200,7 +211,7 @@ export class Hub {
   /** Appends to the log; nothing acknowledged when the store fails: the caller is told to retry. */
   async #store(event: NewEvent): Promise<{ id: string }> {
     try {
-      const stored = await this.#log.append(event);
+      const stored = await this.#log.append(this.#rule.marked(event));
       return { id: stored.id };
     } catch (error) {
       if (error instanceof LogUnavailableError)
@@ -265,11 +276,9 @@ export class Hub {
   #applyRevocation(record: RevocationRecord): number {
     this.#revocations.add(record);
     const covered: Session[] = [];
-    for (const session of this.#sessions) {
-      const grant = session.grant;
-      if (grant !== undefined && revocationCovers(record, grant)) covered.push(session);
-    }
-    for (const session of covered) this.#endForCredential(session, 'revoked', record.at);
+    for (const session of this.#sessions)
+      if (session.authenticated && revocationCovers(record, session)) covered.push(session);
+    for (const session of covered) this.endWithReauth(session, reauthEvent('revoked', record.at));
     this.counters.revokedStreams += covered.length;
     return covered.length;
   }
@@ -297,9 +306,9 @@ export class Hub {
   /** The log lost continuity: every live stream is told, and its resume point moves to the new head. */
   #onLogGap(lastId: string, head: string): void {
     for (const session of this.#sessions) {
-      if (session.state !== 'live') continue;
+      if (!session.live) continue;
       // Ids start over after the gap: nothing from the new head on was replayed.
-      session.liveAfter = undefined;
+      session.forgetReplayEnd();
       this.#delivery.enqueue(session, gapEvent(lastId, STORE_GAP_REASON), false);
       this.#delivery.enqueue(session, resumeEvent(head), false);
     }
@@ -366,11 +375,9 @@ export class Hub {
     if (session.closed) return;
     // What is queued (a shutdown's retry:, a long-poll's last events) goes out before the end.
     if (how === 'end') this.#delivery.writeNow(session);
-    session.state = 'closed';
+    session.close();
     this.#sessions.delete(session);
     this.counters.connectionsClosed++;
-    session.held = undefined;
-    session.clearPending();
     if (how === 'end') session.sink.end();
     else if (how === 'destroy') session.sink.destroy();
   }
@@ -380,15 +387,22 @@ export class Hub {
     const now = Date.now();
     this.#options.tickets?.sweep(now);
     this.#revocations.sweep(now);
-    for (const session of this.#sessions.expired(now)) {
-      this.#endForCredential(session, 'expired', session.expiresAt!);
-      this.counters.credentialExpiries++;
-    }
+    for (const session of this.#sessions.expired(now)) this.#expire(session);
   }
 
-  /** The page may fetch a fresh credential and reconnect; the old one is refused from now on. */
-  #endForCredential(session: Session, why: 'expired' | 'revoked', at: number): void {
-    this.#delivery.enqueue(session, reauthEvent(why, at), false);
+  /** Ends a stream whose credential has expired (the sweep, or fan-out refusing it an event). */
+  #expire(session: Session): void {
+    this.counters.credentialExpiries++;
+    this.endWithReauth(session, reauthEvent('expired', session.expiresAt!));
+  }
+
+  /**
+   * Ends a stream whose credential no longer holds with `notice` (a `herald-reauth` event): the
+   * page may fetch a fresh credential and reconnect; the old one is refused from now on.
+   */
+  endWithReauth(session: Session, notice: Buffer): void {
+    if (session.closed) return;
+    this.#delivery.enqueue(session, notice, false);
     this.closeSession(session, 'end');
   }
 

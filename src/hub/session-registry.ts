@@ -62,7 +62,7 @@ export class SessionRegistry {
   /** Sessions whose credential has expired by `now`. */
   expired(now: number): Session[] {
     const out: Session[] = [];
-    for (const session of this.#expiring) if (session.expiresAt! <= now) out.push(session);
+    for (const session of this.#expiring) if (session.expiredBy(now)) out.push(session);
     return out;
   }
 

@@ -82,11 +82,15 @@ export function selectorMatches(selector: TopicSelector, topic: readonly string[
   return sel.length === topic.length;
 }
 
+/** Topics split into segments (once per event: the index walk and every check share them). */
+export type SplitTopics = readonly (readonly string[])[];
+
+export function splitTopics(topics: readonly string[]): SplitTopics {
+  return topics.map((topic) => topic.split('/'));
+}
+
 /** Does any of the selectors match any of the topics (each already split into segments)? */
-export function anySelectorMatchesSplit(
-  selectors: readonly TopicSelector[],
-  topics: readonly (readonly string[])[],
-): boolean {
+export function anySelectorMatchesSplit(selectors: readonly TopicSelector[], topics: SplitTopics): boolean {
   for (const segments of topics) {
     for (const selector of selectors) if (selectorMatches(selector, segments)) return true;
   }
@@ -95,10 +99,7 @@ export function anySelectorMatchesSplit(
 
 /** Does any of the selectors match any of the topics? */
 export function anySelectorMatches(selectors: readonly TopicSelector[], topics: readonly string[]): boolean {
-  return anySelectorMatchesSplit(
-    selectors,
-    topics.map((topic) => topic.split('/')),
-  );
+  return anySelectorMatchesSplit(selectors, splitTopics(topics));
 }
 
 /** Does `outer` match every topic `inner` matches (so a grant of `outer` covers a query of `inner`)? */

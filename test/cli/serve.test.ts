@@ -131,6 +131,7 @@ describe('herald serve', { timeout: 60_000 }, () => {
     expect('log-level', 'info');
     assert.match(flat, /--jwt-key KEY .*HERALD_JWT_KEY/);
     assert.match(flat, /--cors-origin ORIGIN .*HERALD_CORS_ORIGINS.*repeatable/);
+    assert.match(flat, /--private-topics SELECTOR .*HERALD_PRIVATE_TOPICS.*repeatable/);
   });
 
   it('a port in use: says so and what to do, exit 1', async () => {
@@ -206,6 +207,12 @@ describe('herald serve', { timeout: 60_000 }, () => {
       ['--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'],
       {},
       /--tls-cert \/nonexistent\/cert\.pem: no such file/,
+    ],
+    [
+      'a malformed private namespace',
+      ['--private-topics', 'a/**/b'],
+      {},
+      /--private-topics: "\*\*" may only be the last segment/,
     ],
     ['an argument', ['extra'], {}, /takes no arguments/],
   ];

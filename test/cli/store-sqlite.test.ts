@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { StreamReader } from '../support/hub.js';
+import { StreamReader, token } from '../support/hub.js';
 import { herald, stopAll } from './helpers.js';
 import { gaps, post, publishSeq, range, seqs, startStoreHub, until } from './store-helpers.js';
 
@@ -117,6 +117,32 @@ describe('herald serve --store sqlite: across restarts', { timeout: 60_000 }, ()
     assert.equal(ids.at(-1), afterId);
     third.proc.child.kill('SIGTERM');
     assert.equal((await third.proc.exit(10_000)).code, 0);
+  });
+
+  it('restarted with --private-topics: events stored public under it are private on replay', async () => {
+    const store = `sqlite:${join(dir, 'namespaces.db')}`;
+    const first = await startStoreHub(store);
+    const start = await publishSeq(first.url, 'open/start', 0);
+    await publishSeq(first.url, 'secret/old', 1);
+    await publishSeq(first.url, 'open/fence', 2);
+    first.proc.child.kill('SIGTERM');
+    assert.equal((await first.proc.exit(10_000)).code, 0, first.proc.stderr);
+
+    const second = await startStoreHub(store, ['--private-topics', 'secret/**']);
+    const replay = async (headers: Record<string, string>): Promise<number[]> => {
+      const reader = await StreamReader.open(`${second.url}/events?topic=**`, {
+        'last-event-id': start,
+        ...headers,
+      });
+      await reader.until(() => seqs(reader.events).includes(2), 'the replay');
+      reader.close();
+      return seqs(reader.events);
+    };
+    assert.deepEqual(await replay({}), [2], 'anonymous: not the event under the namespace');
+    const jwt = await token({ subscribe: ['secret/**'] });
+    assert.deepEqual(await replay({ authorization: `Bearer ${jwt}` }), [1, 2]);
+    second.proc.child.kill('SIGTERM');
+    assert.equal((await second.proc.exit(10_000)).code, 0);
   });
 
   it('an unwritable or corrupt file exits 1 with one line; a malformed URL exits 2', async () => {

@@ -3,43 +3,21 @@ import { describe, it } from 'node:test';
 import { newCounters } from '../../src/hub/counters.js';
 import { Delivery } from '../../src/hub/delivery.js';
 import { Session } from '../../src/hub/session.js';
-import type { Sink } from '../../src/hub/sink.js';
-
-/** A sink that records each write as the text of its chunks, and reports a queue of `queued` bytes. */
-class RecordingSink implements Sink {
-  readonly writes: string[][] = [];
-  queued = 0;
-  taken = true;
-  write(chunks: readonly Buffer[]): boolean {
-    this.writes.push(chunks.map((chunk) => chunk.toString()));
-    return this.taken;
-  }
-  buffered(): number {
-    return this.queued;
-  }
-  end(): void {}
-  destroy(): void {}
-  drained(): Promise<void> {
-    return Promise.resolve();
-  }
-  finished(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { FakeSink } from '../support/fake-sink.js';
 
 function setup(ceiling = 1024 * 1024) {
   const counters = newCounters();
   const slow: Session[] = [];
   const delivery = new Delivery(counters, ceiling, (session) => slow.push(session));
   const open = () => {
-    const sink = new RecordingSink();
+    const sink = new FakeSink();
     const session = new Session(
       sink,
       { selectors: [], grant: undefined, lastEventId: undefined, client: 'c' },
       true,
       0,
     );
-    session.state = 'live';
+    session.goLive();
     return { sink, session };
   };
   return { counters, delivery, open, slow };

@@ -49,8 +49,6 @@ export interface HubOptions {
    * takes only `memory` or an EventLog; `await openHub(options)` opens any URL first.
    */
   store?: string | EventLog;
-  /** @deprecated The same as `store` with an EventLog (kept for existing callers; `store` wins). */
-  log?: EventLog;
   /** Retention of a store the hub opens from a URL (an EventLog passed in keeps its own). */
   history?: { maxEvents?: number; maxBytes?: number; maxAgeMs?: number };
   /**
@@ -259,7 +257,7 @@ function privateTopicsOf(options: HubOptions): TopicSelector[] {
  * as its retention, and makes the hub on it. The hub owns the log: `hub.close()` closes it.
  */
 export async function openHub(options: HubOptions = {}): Promise<HeraldHub> {
-  const store = options.store ?? options.log;
+  const store = options.store;
   if (store === undefined || typeof store !== 'string') return createHub(options);
   const log = await openStore(store, retentionOf(options));
   try {
@@ -272,7 +270,7 @@ export async function openHub(options: HubOptions = {}): Promise<HeraldHub> {
 
 /** The log `createHub` uses: the one given, or a memory log; other URLs need `openHub`. */
 function logOf(options: HubOptions): EventLog {
-  const store = options.store ?? options.log;
+  const store = options.store;
   if (store === undefined) return new MemoryLog(retentionOf(options));
   if (typeof store !== 'string') return store;
   if (parseStoreUrl(store).kind === 'memory') return new MemoryLog(retentionOf(options));

@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createHub, MemoryLog, openHub, SqliteLog, StoreUrlError } from '../../src/index.js';
+import { createHub, openHub, StoreUrlError } from '../../src/index.js';
+import { MemoryLog } from '../../src/log/memory.js';
+import { SqliteLog } from '../../src/log/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-open-hub-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

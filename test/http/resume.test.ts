@@ -148,7 +148,7 @@ describe('resuming with Last-Event-ID', () => {
 
 describe('replay-to-live handover with a slow log', () => {
   it('holds live events published during a slow replay and sends each exactly once after it', async () => {
-    const hub = await startHub({ log: slowReplayLog(150) });
+    const hub = await startHub({ store: slowReplayLog(150) });
     try {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(await hub.publish('slow', `#${i}`));

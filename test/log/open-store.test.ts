@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { createClient } from '@redis/client';
 import { MemoryLog } from '../../src/log/memory.js';
 import { openStore, parseStoreUrl, StoreOpenError, StoreUrlError } from '../../src/log/open-store.js';
@@ -107,6 +108,31 @@ describe('store URLs', () => {
       process.chdir(cwd);
     }
     assert.ok(existsSync(join(folder, 'data', 'herald.db')));
+  });
+
+  it('loads better-sqlite3 or the Redis client only when a store of theirs is opened', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'herald-lazy-'));
+    folders.push(folder);
+    // A process of its own: this one has loaded both drivers already.
+    const script = `
+      import { createRequire } from 'node:module';
+      const drivers = () => Object.keys(createRequire(import.meta.url).cache)
+        .map((path) => /node_modules\\/(better-sqlite3|@redis\\/client)\\//.exec(path)?.[1])
+        .filter((name, i, all) => name !== undefined && all.indexOf(name) === i);
+      const { createHub, openStore } = await import(${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)});
+      await createHub().close();
+      const loaded = [drivers()];
+      await (await openStore(${JSON.stringify(`sqlite:${join(folder, 'lazy.db')}`)})).close();
+      loaded.push(drivers());
+      console.log(JSON.stringify(loaded));`;
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+    ]);
+    assert.deepEqual(JSON.parse(stdout), [[], ['better-sqlite3']]);
   });
 
   it('a SQLite file that cannot be opened is a StoreOpenError', async () => {

@@ -15,7 +15,8 @@ export {
 export type { Authorizer, Credential, CredentialSource, Grant, IssuedTicket } from './hub/authorizer.js';
 export type { PublishInput } from './hub/event-rules.js';
 export { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
-export { HeraldError, type RefusalCode } from './hub/refusal.js';
+export { type Advice, HeraldError, type RefusalCode } from './hub/refusal.js';
+export type { Revocation, RevocationLimits } from './hub/revocations.js';
 export {
   type EventLog,
   LogUnavailableError,

@@ -340,24 +340,31 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   const presence = new Presence(core, log.board, options.presenceMs ?? HUB_DEFAULTS.presenceMs, (error) =>
     logger.debug({ err: error }, 'presence heartbeat failed'),
   );
+  // Where `hub.listen` listens: the monitor lists processes only for loopback (monitor.processes).
+  const listenedHosts: string[] = [];
   const monitor =
     options.monitor === false
       ? undefined
-      : createMonitor(core, httpCounters, {
-          onError: (error) => logger.error({ err: error }, 'monitor tick failed'),
-          cluster: () =>
-            presence.clustered
-              ? presence.hubs().map((hub) => ({
-                  id: hub.id,
-                  address: hub.address,
-                  connections: hub.connections,
-                  eventsPerSecond: hub.eventsPerSecond,
-                  lastSeen: hub.lastSeen,
-                  self: hub.id === presence.id,
-                }))
-              : undefined,
-          ...(options.monitor === true || options.monitor === undefined ? {} : options.monitor),
-        });
+      : createMonitor(
+          core,
+          httpCounters,
+          {
+            onError: (error) => logger.error({ err: error }, 'monitor tick failed'),
+            cluster: () =>
+              presence.clustered
+                ? presence.hubs().map((hub) => ({
+                    id: hub.id,
+                    address: hub.address,
+                    connections: hub.connections,
+                    eventsPerSecond: hub.eventsPerSecond,
+                    lastSeen: hub.lastSeen,
+                    self: hub.id === presence.id,
+                  }))
+                : undefined,
+            ...(options.monitor === true || options.monitor === undefined ? {} : options.monitor),
+          },
+          () => listenedHosts,
+        );
   for (const [path, file] of monitor?.assets ?? []) assets.set(path, file);
   for (const [path, file] of options.assets ?? []) assets.set(path, file);
   const router = createRouter(core, {
@@ -405,11 +412,13 @@ export function createHub(options: HubOptions = {}): HeraldHub {
         const secure = createHttpsServer(handler, options.tls, timeouts, onClientError);
         await listen(secure.server, port, host);
         servers.push(secure);
+        listenedHosts.push(host);
         return secure.server;
       }
       const plain = createHttpServer(handler, timeouts, onClientError);
       await listen(plain.server, port, host);
       servers.push(plain);
+      listenedHosts.push(host);
       if (servers.length === 1) presence.address = addressOf(plain.server, host);
       return plain.server;
     }) as HeraldHub['listen'],

@@ -8,10 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isLoopback } from '../http/loopback.js';
 import { createParser } from '../protocol/parse.js';
 import { CliError, unreachable, usageError } from './errors.js';
 import type { Args, CommandSpec } from './options.js';
-import { isLoopback } from './serve.js';
 import { DEFAULT_URL, httpUrl, hubUrl } from './shared.js';
 
 const LIMITS = {

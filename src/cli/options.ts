@@ -154,8 +154,18 @@ export class Args {
     return this.sourced(name)?.text;
   }
 
+  /** Whether a flag is given, else whether its environment variable says so (1, true, yes / 0, false, no). */
   flag(name: string): boolean {
-    return this.#values[name] === true;
+    if (this.#values[name] === true) return true;
+    // A flag has no value on the command line, so what `sourced` finds is its environment variable.
+    const found = this.sourced(name);
+    if (found === undefined) return false;
+    const text = found.text.trim().toLowerCase();
+    if (text === '1' || text === 'true' || text === 'yes') return true;
+    if (text === '0' || text === 'false' || text === 'no') return false;
+    throw usageError(
+      `${found.from} must be 1, true or yes, or 0, false or no (got "${found.text.slice(0, 40)}")`,
+    );
   }
 
   /** Every value of a repeatable option; else its environment variable, split on commas. */

@@ -14,6 +14,7 @@ import { parseKeySpec } from '../auth/key-spec.js';
 import { createHub, type HeraldHub, HUB_DEFAULTS, type HubOptions } from '../create-hub.js';
 import { DEFAULT_AUTH_COOKIE, isCookieName } from '../http/cookies.js';
 import { CorsConfigError, CorsPolicy } from '../http/cors.js';
+import { isLoopback } from '../http/loopback.js';
 import type { TlsFiles } from '../http/server.js';
 import { TrustedProxies, TrustedProxyError } from '../http/trusted-proxies.js';
 import type { Limits } from '../hub/limits.js';
@@ -27,6 +28,7 @@ import {
   StoreUrlError,
 } from '../log/open-store.js';
 import { reasonOf } from '../log/store-errors.js';
+import type { MonitorOptions } from '../monitor/monitor.js';
 import { parseDuration } from './duration.js';
 import { CliError, usageError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './log.js';
@@ -208,6 +210,13 @@ export const SERVE: CommandSpec = {
         "the monitor's figures and $SYS/ topics need a subscriber token listing $SYS/** (default: public)",
     },
     {
+      name: 'monitor-processes',
+      kind: 'flag',
+      env: ['HERALD_MONITOR_PROCESSES'],
+      description:
+        "list this machine's busiest processes in the public monitor on any --host (default: on loopback or with --monitor-auth only)",
+    },
+    {
       name: 'store',
       kind: 'value',
       value: 'URL',
@@ -383,14 +392,6 @@ function readHistoryAge(args: Args): number | undefined {
   }
 }
 
-/** Is `host` a loopback address (reachable from this machine only)? */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return (
-    h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1'
-  );
-}
-
 /** Reads and checks every option; throws a usage error (exit 2) naming the first bad one. */
 function readConfig(args: Args): ServeConfig {
   if (args.positionals.length > 0) {
@@ -530,7 +531,10 @@ function authOptions(args: Args): Partial<HubOptions> {
   if (cookie !== undefined) options.authCookie = cookie.text;
   if (args.flag('no-query-token')) options.queryToken = false;
   if (proxies.length > 0) options.trustProxy = proxies;
-  if (args.flag('monitor-auth')) options.monitor = { auth: true };
+  const monitor: MonitorOptions = {};
+  if (args.flag('monitor-auth')) monitor.auth = true;
+  if (args.flag('monitor-processes')) monitor.processes = true;
+  if (Object.keys(monitor).length > 0) options.monitor = monitor;
   return options;
 }
 

@@ -31,10 +31,18 @@ export interface CollectorOptions {
   warningHistorySize: number;
   /** Length of the top-processes list; 0 turns reading /proc off. */
   topProcesses: number;
+  /**
+   * Whether snapshots may list the host's processes, asked every tick (default: never);
+   * `createMonitor` decides it in one place (process-visibility.ts).
+   */
+  listsProcesses?: () => boolean;
   /** Busiest topic selectors listed in each snapshot. */
   topTopics: number;
-  /** Reads the machine and the process; replace it to inject readings (tests) or other sources. */
-  sample?: (watched: boolean) => SystemSample | Promise<SystemSample>;
+  /**
+   * Reads the machine and the process; replace it to inject readings (tests) or other sources.
+   * `withProcesses`: someone watches `$SYS/` and the list may be shown, so it is worth reading.
+   */
+  sample?: (withProcesses: boolean) => SystemSample | Promise<SystemSample>;
   /** Where errors of a tick go. */
   onError?: (error: unknown) => void;
   /** The cluster's hubs (this one first), when the hub shares its store; else undefined. */
@@ -59,13 +67,13 @@ export interface MonitorHistory {
 
 /**
  * The default sampler: OS readings plus, on Linux, the busiest processes (one /proc pass per tick,
- * and none while nobody watches `$SYS/`: the list only matters live, the charts keep no processes).
+ * and none while nobody watches `$SYS/` or the list may not be shown: it only matters live).
  */
-export function defaultSampler(topProcesses: number): (watched: boolean) => Promise<SystemSample> {
+export function defaultSampler(topProcesses: number): (withProcesses: boolean) => Promise<SystemSample> {
   const system = new SystemStats();
   const top = topProcesses > 0 ? new ProcessTop(topProcesses) : undefined;
-  return async (watched) => {
-    const list = watched ? await top?.sample() : undefined;
+  return async (withProcesses) => {
+    const list = withProcesses ? await top?.sample() : undefined;
     const sample: SystemSample = system.read();
     if (list !== undefined) sample.top = list;
     return sample;
@@ -80,7 +88,7 @@ export class Collector {
   readonly options: CollectorOptions;
   readonly #hub: Hub;
   readonly #http: HttpCounters;
-  readonly #sample: (watched: boolean) => SystemSample | Promise<SystemSample>;
+  readonly #sample: (withProcesses: boolean) => SystemSample | Promise<SystemSample>;
   readonly #rates: RateMeter;
   readonly #watcher: ThresholdWatcher;
   readonly #snapshots: HistoryRing<StatsSnapshot>;
@@ -121,9 +129,10 @@ export class Collector {
   async tick(): Promise<StatsSnapshot | undefined> {
     this.#ticking = true;
     try {
-      const sample = await this.#sample(this.#watched());
+      const listed = this.options.listsProcesses?.() === true;
+      const sample = await this.#sample(listed && this.#watched());
       if (this.#stopped || this.#hub.closing) return undefined;
-      const snapshot = this.#snapshot(sample);
+      const snapshot = this.#snapshot(sample, listed);
       const events = this.#watcher.evaluate(snapshot);
       snapshot.warnings = this.#watcher.active();
       await this.#hub.publish({
@@ -173,7 +182,8 @@ export class Collector {
     return { ...this.#hub.counters, httpRequests: this.#http.requests };
   }
 
-  #snapshot(sample: SystemSample): StatsSnapshot {
+  /** The snapshot of this tick; `listed`: it may carry the sample's process list. */
+  #snapshot(sample: SystemSample, listed: boolean): StatsSnapshot {
     const hub = this.#hub;
     const c = hub.counters;
     const now = Date.now();
@@ -213,7 +223,7 @@ export class Collector {
       topics: this.#topics(),
       warnings: [],
     };
-    if (sample.top !== undefined) snapshot.top = sample.top;
+    if (listed && sample.top !== undefined) snapshot.top = sample.top;
     const cluster = this.options.cluster?.();
     if (cluster !== undefined) snapshot.cluster = cluster;
     return snapshot;

@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { HUB_DEFAULTS } from '../../src/create-hub.js';
 import { DEFAULT_LIMITS } from '../../src/hub/limits.js';
-import { herald, startHub, stopAll } from './helpers.js';
+import type { StatsSnapshot } from '../../src/monitor/snapshot.js';
+import { StreamReader } from '../support/hub.js';
+import { herald, type RunningHub, startHub, stopAll } from './helpers.js';
 
 const KEY = 'k'.repeat(40);
 
@@ -132,6 +134,31 @@ describe('herald serve', { timeout: 60_000 }, () => {
     assert.match(flat, /--jwt-key KEY .*HERALD_JWT_KEY/);
     assert.match(flat, /--cors-origin ORIGIN .*HERALD_CORS_ORIGINS.*repeatable/);
     assert.match(flat, /--private-topics SELECTOR .*HERALD_PRIVATE_TOPICS.*repeatable/);
+    assert.match(flat, /--monitor-processes .*\[env: HERALD_MONITOR_PROCESSES\]/);
+  });
+
+  it("lists this machine's processes in the public monitor of a hub on 0.0.0.0 only with --monitor-processes or HERALD_MONITOR_PROCESSES", async () => {
+    const hubs = await Promise.all([
+      startHub(['--host', '0.0.0.0', '--jwt-key', KEY]),
+      startHub(['--host', '0.0.0.0', '--jwt-key', KEY, '--monitor-processes']),
+      startHub(['--host', '0.0.0.0', '--jwt-key', KEY], { HERALD_MONITOR_PROCESSES: 'true' }),
+    ]);
+    // The list needs two readings of /proc (CPU is a difference): three snapshots are enough.
+    const snapshots = async (hub: RunningHub): Promise<StatsSnapshot[]> => {
+      const reader = await StreamReader.open(`${hub.url}/events?topic=${encodeURIComponent('$SYS/stats')}`);
+      await reader.take(3, 10_000);
+      reader.close();
+      return reader.events.map((e) => JSON.parse(e.data) as StatsSnapshot);
+    };
+    const [hidden, flagged, fromEnv] = await Promise.all(hubs.map(snapshots));
+    assert.ok(
+      hidden!.every((s) => s.top === undefined),
+      'no process list for anonymous viewers beyond loopback',
+    );
+    assert.ok(flagged!.some((s) => (s.top?.length ?? 0) > 0));
+    assert.ok(fromEnv!.some((s) => (s.top?.length ?? 0) > 0));
+    for (const hub of hubs) hub.proc.child.kill('SIGTERM');
+    for (const hub of hubs) assert.equal((await hub.proc.exit()).code, 0);
   });
 
   it('a port in use: says so and what to do, exit 1', async () => {
@@ -178,6 +205,12 @@ describe('herald serve', { timeout: 60_000 }, () => {
       /--host 0\.0\.0\.0 needs an explicit --jwt-key/,
     ],
     ['an unknown log level', ['--log-level', 'loud'], {}, /--log-level must be one of fatal, error/],
+    [
+      'a flag variable that is no yes or no',
+      [],
+      { HERALD_MONITOR_PROCESSES: 'maybe' },
+      /^herald: HERALD_MONITOR_PROCESSES must be 1, true or yes, or 0, false or no \(got "maybe"\)\n$/,
+    ],
     ['an unknown option', ['--bogus'], {}, /unknown option --bogus.*herald serve --help/],
     [
       'a mistyped option',

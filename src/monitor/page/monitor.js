@@ -153,7 +153,11 @@
     body.textContent = '';
     if (!top) {
       const row = el('tr');
-      const cell = el('td', 'empty', 'Process list: Linux only (/proc), or measuring…');
+      const cell = el(
+        'td',
+        'empty',
+        'Process list: measuring…, Linux only, or hidden beyond loopback (--monitor-processes)',
+      );
       cell.colSpan = 4;
       row.append(cell);
       body.append(row);

@@ -54,7 +54,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>herald parity</title>
 <script type="module">
 import * as herald from '/herald-client.js';
 const TYPES = ${JSON.stringify(PARITY_TYPES)};
-function run(Ctor, url, options) {
+function run(Ctor, url, options, client) {
   return new Promise((resolve, reject) => {
     const entries = [];
     const source = options === undefined ? new Ctor(url) : new Ctor(url, options);
@@ -65,17 +65,21 @@ function run(Ctor, url, options) {
       if (source.readyState === 2) { clearTimeout(timer); resolve(entries); }
     });
     for (const type of TYPES) {
-      source.addEventListener(type, (e) => entries.push({
-        kind: 'event', type: e.type, data: e.data, lastEventId: e.lastEventId, origin: e.origin,
-        readyState: source.readyState,
-      }));
+      source.addEventListener(type, (e) => {
+        entries.push({
+          kind: 'event', type: e.type, data: e.data, lastEventId: e.lastEventId, origin: e.origin,
+          readyState: source.readyState,
+        });
+        // The first connection's last whole event: now the server may break it.
+        if (client !== undefined && e.data === 'persists') fetch('/stream/drop?client=' + client);
+      });
     }
   });
 }
 window.heraldExports = Object.keys(herald).sort();
 window.parity = () => Promise.all([
-  run(EventSource, '/stream?client=native&variant=full'),
-  run(herald.EventSource, '/stream?client=herald&variant=full'),
+  run(EventSource, '/stream?client=native&variant=full&drop=ack', undefined, 'native'),
+  run(herald.EventSource, '/stream?client=herald&variant=full&drop=ack', undefined, 'herald'),
 ]);
 window.withAuth = () => run(herald.EventSource, '/auth', {
   method: 'POST',

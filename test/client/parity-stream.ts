@@ -1,7 +1,9 @@
 // The scripted stream that herald/client is compared on, against Chromium's native EventSource and
 // against the `eventsource` npm package: named events, multi-line data, CRLF, ids, an id-only
 // block, an id reset, a drop mid-event, a clean end and a final 204. Each client (the `client`
-// query parameter) gets its own connection count.
+// query parameter) gets its own connection count. With `drop=ack` the first connection breaks only
+// once the client has asked for `/stream/drop?client=...` (after it saw `persists`): a browser may
+// discard bytes that arrive with the connection's end, so a timed drop would test the machine's load.
 import type { ServerResponse } from 'node:http';
 import { type Entry, type RecordedRequest, status, stream } from './helpers.js';
 
@@ -52,11 +54,19 @@ export function createParityResponder(): {
   lastEventIds(client: string): (string | undefined)[];
 } {
   const seen = new Map<string, RecordedRequest[]>();
+  const pendingDrops = new Map<string, ServerResponse>();
   return {
     respond(res, req) {
       const url = new URL(req.url, 'http://x');
-      if (url.pathname !== '/stream') return false;
       const client = url.searchParams.get('client') ?? '';
+      if (url.pathname === '/stream/drop') {
+        const dropped = pendingDrops.get(client);
+        pendingDrops.delete(client);
+        dropped?.socket?.end();
+        status(res, dropped === undefined ? 404 : 204);
+        return true;
+      }
+      if (url.pathname !== '/stream') return false;
       const variant = url.searchParams.get('variant') === 'portable' ? 'portable' : 'full';
       const mine = seen.get(client) ?? [];
       seen.set(client, mine);
@@ -65,7 +75,11 @@ export function createParityResponder(): {
       const header = req.headers['last-event-id'];
       const text = script(variant, connection, typeof header === 'string' ? header : undefined);
       if (text === undefined) status(res, 204);
-      else stream(res, text, connection === 0 ? 'drop' : 'end');
+      else if (connection !== 0) stream(res, text, 'end');
+      else if (url.searchParams.get('drop') === 'ack') {
+        stream(res, text, 'open');
+        pendingDrops.set(client, res);
+      } else stream(res, text, 'drop');
       return true;
     },
     header(client, name) {

@@ -62,6 +62,12 @@ export function createMetrics(hub: Hub, http: HttpCounters): Registry {
     'Streams ended because their credential expired',
     () => c.credentialExpiries,
   );
+  counter(
+    'herald_revoked_streams_total',
+    'Streams ended because their token was revoked',
+    () => c.revokedStreams,
+  );
+  gauge('herald_revocations', 'Revoked subjects and token ids kept', () => hub.revocationCount);
   counter('herald_events_published_total', 'Events appended to the log', () => c.eventsPublished);
   counter(
     'herald_events_delivered_total',

@@ -6,6 +6,7 @@ import { Delivery } from './delivery.js';
 import { type PublishInput, toNewEvent } from './event-rules.js';
 import { FanOut } from './fan-out.js';
 import { Handover } from './handover.js';
+import { KeptRevocations } from './kept-revocations.js';
 import type { Limits } from './limits.js';
 import { OperationAdmission } from './operation-admission.js';
 import type { Operation } from './operations.js';
@@ -14,6 +15,7 @@ import { ReceiveRule } from './receive-rule.js';
 import { HeraldError } from './refusal.js';
 import {
   DEFAULT_REVOCATION_LIMITS,
+  parseRevocationRecord,
   REVOCATION_TOPIC,
   type Revocation,
   type RevocationLimits,
@@ -89,6 +91,7 @@ export class Hub {
   readonly #handover: Handover;
   readonly #admission: OperationAdmission;
   readonly #revocations: Revocations;
+  readonly #keptRevocations: KeptRevocations;
   readonly #untail: () => void;
   readonly #tick: NodeJS.Timeout;
   readonly #heartbeat: NodeJS.Timeout;
@@ -110,6 +113,7 @@ export class Hub {
     );
     this.#handover = new Handover(this.#log, this.#rule, this.#wires, this.#delivery, options.retryMs);
     this.#revocations = new Revocations(options.revocations ?? DEFAULT_REVOCATION_LIMITS);
+    this.#keptRevocations = new KeptRevocations(this.#log.kept, this.#revocations);
     this.#admission = new OperationAdmission({
       limits: options.limits,
       authorizers: { publisher: options.publishers, subscriber: options.subscribers },
@@ -139,6 +143,11 @@ export class Hub {
 
   get limits(): Readonly<Limits> {
     return this.#options.limits;
+  }
+
+  /** Revoked subjects and token ids kept now. */
+  get revocationCount(): number {
+    return this.#revocations.size;
   }
 
   /** Open streams now. */
@@ -234,6 +243,9 @@ export class Hub {
     credential: Credential | undefined,
     client: string,
   ): Promise<Grant | undefined> {
+    // A credential is checked against the revocations kept in the store, so they are read first.
+    if (credential !== undefined && !this.#keptRevocations.known)
+      return this.#keptRevocations.ready().then(() => this.#admission.admit(operation, credential, client));
     return this.#admission.admit(operation, credential, client);
   }
 
@@ -267,8 +279,10 @@ export class Hub {
     this.#revocations.checkRoom();
     const record: RevocationRecord = { ...revocation, at: Date.now() };
     // Applied here first, so this hub's streams end even while the store is out (a retry after a
-    // 503 is harmless: applying again ends nothing more); the log then carries it to the others.
+    // 503 is harmless: applying again ends nothing more); kept in the store for hubs that start
+    // later, and carried by the log to those running now.
     const ended = this.#applyRevocation(record);
+    await this.#keptRevocations.keep(record);
     await this.#store({ topics: [REVOCATION_TOPIC], data: JSON.stringify(record), private: true });
     return { ended };
   }
@@ -285,13 +299,8 @@ export class Hub {
 
   /** From another hub, through the log (or this one's own again: applying twice ends nothing more). */
   #onRevocation(event: StoredEvent): void {
-    let record: RevocationRecord;
-    try {
-      record = JSON.parse(event.data) as RevocationRecord;
-    } catch {
-      return;
-    }
-    if (typeof record.at === 'number') this.#applyRevocation(record);
+    const record = parseRevocationRecord(event.data);
+    if (record !== undefined) this.#applyRevocation(record);
   }
 
   #onEvent(event: StoredEvent): void {
@@ -305,6 +314,8 @@ export class Hub {
 
   /** The log lost continuity: every live stream is told, and its resume point moves to the new head. */
   #onLogGap(lastId: string, head: string): void {
+    // A store that restarted empty lost its kept revocations too: this hub still knows them.
+    this.#keptRevocations.rewrite();
     for (const session of this.#sessions) {
       if (!session.live) continue;
       // Ids start over after the gap: nothing from the new head on was replayed.
@@ -418,6 +429,7 @@ export class Hub {
 
   async #close(): Promise<void> {
     this.#untail();
+    this.#keptRevocations.stop();
     clearInterval(this.#tick);
     clearInterval(this.#heartbeat);
     this.#delivery.flush();

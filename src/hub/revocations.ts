@@ -100,6 +100,17 @@ export class Revocations {
     return at !== undefined && (grant.issuedAt === undefined || grant.issuedAt <= at);
   }
 
+  /** Every revocation kept, oldest first per kind. */
+  *records(): Iterable<RevocationRecord> {
+    for (const [subject, at] of this.#subjects) yield { subject, at };
+    for (const [tokenId, at] of this.#tokens) yield { tokenId, at };
+  }
+
+  /** When a revocation made at `at` is forgotten. */
+  until(at: number): number {
+    return at + this.limits.keepMs;
+  }
+
   /** Forgets revocations older than `keepMs` (the hub's tick). */
   sweep(now: number): void {
     for (const map of [this.#subjects, this.#tokens]) {
@@ -109,6 +120,19 @@ export class Revocations {
       }
     }
   }
+}
+
+/** Reads a revocation record back from its JSON (the log's and the kept records' form). */
+export function parseRevocationRecord(json: string): RevocationRecord | undefined {
+  try {
+    const record = JSON.parse(json) as Partial<Record<keyof RevocationRecord, unknown>>;
+    if (typeof record.at !== 'number') return undefined;
+    if (typeof record.subject === 'string') return { subject: record.subject, at: record.at };
+    if (typeof record.tokenId === 'string') return { tokenId: record.tokenId, at: record.at };
+  } catch {
+    // not a revocation
+  }
+  return undefined;
 }
 
 /** Does a revocation name the token behind this grant? (For ending open streams.) */

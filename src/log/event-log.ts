@@ -76,6 +76,18 @@ export interface ClusterBoard {
 }
 
 /**
+ * Records kept beside the log for a time of their own, whatever its retention trims: the hub keeps
+ * its revocations there, so a hub that restarts or joins a cluster still refuses revoked tokens.
+ * Bounded by what the hub keeps (it writes at most its revocation limit of them).
+ */
+export interface KeptRecords {
+  /** Keeps `value` under `key` until `until` (ms since the Unix epoch); the same key replaces it. */
+  keep(key: string, value: string, until: number): Promise<void>;
+  /** Every record whose time has not come, by key (expired ones are dropped on the way). */
+  all(): Promise<Map<string, string>>;
+}
+
+/**
  * The event log every event goes through, in every mode: it assigns ids, keeps history for
  * replay, and feeds the hub's fan-out through its tail. Memory, SQLite and Redis implement it, and
  * `test/log/conformance.ts` holds each of them to the same rules.
@@ -97,6 +109,8 @@ export interface EventLog {
   tail(listener: TailListener): () => void;
   /** Retained history, for stats (may be an estimate for a shared store). */
   size(): { events: number; bytes: number };
+  /** Records that outlive retention (see KeptRecords); a log of one process's memory may have none. */
+  readonly kept?: KeptRecords;
   /** The cluster's board, for a log that hubs share (Redis); undefined for one process's log. */
   readonly board?: ClusterBoard;
   /** Flushes and releases resources; pending appends settle first. */

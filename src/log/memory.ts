@@ -1,5 +1,6 @@
 import { EpochIds } from './epoch-ids.js';
 import type { EventLog, NewEvent, ReadResult, Retention, StoredEvent, TailListener } from './event-log.js';
+import { MemoryKeptRecords } from './memory-kept-records.js';
 import { retentionBounds, storedSize } from './retention.js';
 
 export type MemoryLogOptions = Retention;
@@ -11,6 +12,7 @@ export type MemoryLogOptions = Retention;
  */
 export class MemoryLog implements EventLog {
   readonly #ids = new EpochIds(EpochIds.newEpoch(2));
+  readonly kept = new MemoryKeptRecords();
   readonly #maxEvents: number;
   readonly #maxBytes: number;
   readonly #maxAgeMs: number;

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { EpochIds } from './epoch-ids.js';
 import {
   type EventLog,
+  type KeptRecords,
   LogUnavailableError,
   type NewEvent,
   type ReadResult,
@@ -12,6 +13,7 @@ import {
   type TailListener,
 } from './event-log.js';
 import { retentionBounds, storedSize } from './retention.js';
+import { sqliteKeptRecords } from './sqlite-kept-records.js';
 import { reasonOf, StoreOpenError } from './store-errors.js';
 
 /**
@@ -89,6 +91,7 @@ interface Pending {
 export class SqliteLog implements EventLog {
   readonly path: string;
   readonly #db: Database.Database;
+  readonly kept: KeptRecords;
   readonly #ids: EpochIds;
   readonly #maxEvents: number;
   readonly #maxBytes: number;
@@ -192,6 +195,7 @@ export class SqliteLog implements EventLog {
         deleteRows.run(seq);
         setMeta.run('trimmed', String(seq));
       });
+      this.kept = sqliteKeptRecords(db, () => this.#closed);
     } catch (error) {
       db.close();
       throw error instanceof StoreOpenError

@@ -2,7 +2,11 @@
 // subject (or the one token id) are refused from then on, on every hub of a Redis cluster; bad
 // input and unauthorized callers get a status and a reason.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createClient } from '@redis/client';
 import { openHub } from '../../src/create-hub.js';
 import {
   eventsUrl,
@@ -52,6 +56,9 @@ describe('revocation', () => {
     });
     assert.equal(again.status, 401);
     assert.match(again.body, /revoked/);
+    const metrics = (await httpRequest(`${hub.url}/metrics`)).body;
+    assert.match(metrics, /^herald_revoked_streams_total 1$/m);
+    assert.match(metrics, /^herald_revocations 1$/m);
     // iat is in whole seconds: a token of the same second as the revocation is refused too.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const fresh = await token({ subscribe: ['users/alice/**'], subject: 'alice' });
@@ -110,6 +117,48 @@ describe('revocation', () => {
   });
 });
 
+/** Asks `url` for a stream with `jwt` and expects the revocation refusal (a stream would not end). */
+async function assertRevoked(url: string, jwt: string, what: string): Promise<void> {
+  const answer = await StreamReader.open(eventsUrl({ url } as TestHub, ['news']), {
+    authorization: `Bearer ${jwt}`,
+  });
+  if (answer.status !== 200) await answer.ended;
+  answer.close();
+  assert.equal(answer.status, 401, `${what}: the stream was not refused`);
+  assert.match(answer.raw, /revoked/, what);
+}
+
+const urlOf = (server: { address(): unknown }) =>
+  `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+describe('revocation outlives the history and the hub (SQLite)', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'herald-revocations-'));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('a restarted hub refuses what was revoked, though retention trimmed it from the history', async () => {
+    // A history of two events: the revocation's record in the log is trimmed at once.
+    const options = {
+      store: `sqlite:${join(folder, 'hub.db')}`,
+      jwtKey: TEST_KEY,
+      monitor: false,
+      history: { maxEvents: 2 },
+    };
+    const erin = await token({ subscribe: ['**'], subject: 'erin' });
+    const first = await openHub(options);
+    await first.revoke({ subject: 'erin' });
+    for (let i = 0; i < 5; i++) await first.publish({ topics: ['news'], data: `n${i}` });
+    await first.close();
+    const second = await openHub(options);
+    const server = await second.listen(0);
+    try {
+      await assertRevoked(urlOf(server), erin, 'after the restart');
+    } finally {
+      server.close();
+      await second.close();
+    }
+  });
+});
+
 describe('revocation across a Redis cluster', { skip: redisUnavailable }, () => {
   let redis: TestRedis;
   before(async () => {
@@ -135,14 +184,45 @@ describe('revocation across a Redis cluster', { skip: redisUnavailable }, () => 
       await stream.ended;
       assert.ok(Date.now() - started < 2000, `ended after ${Date.now() - started} ms`);
       assert.equal(reauths(stream).length, 1);
-      const refused = await httpRequest(eventsUrl({ url: urlB } as TestHub, ['news']), {
-        headers: { authorization: `Bearer ${dave}` },
-      });
-      assert.equal(refused.status, 401);
-      assert.match(refused.body, /revoked/);
+      await assertRevoked(urlB, dave, 'on the other hub');
     } finally {
       serverA.close();
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a hub that joins later refuses what was revoked before it started, also after Redis lost it', async () => {
+    const store = `${redis.url}?stream=revocations-join`;
+    const options = { store, jwtKey: TEST_KEY, monitor: false, history: { maxEvents: 2 } };
+    const frank = await token({ subscribe: ['**'], subject: 'frank' });
+    const a = await openHub(options);
+    await a.revoke({ subject: 'frank' });
+    for (let i = 0; i < 5; i++) await a.publish({ topics: ['news'], data: `n${i}` });
+    const b = await openHub(options);
+    const serverB = await b.listen(0);
+    let c: Awaited<ReturnType<typeof openHub>> | undefined;
+    try {
+      await assertRevoked(urlOf(serverB), frank, 'on a hub that joined after the revocation');
+      // Redis restarts empty: the hubs still running write what they know back.
+      await redis.restartEmpty();
+      const client = createClient({ url: redis.url, RESP: 2 });
+      await client.connect();
+      try {
+        const deadline = Date.now() + 5000;
+        while ((await client.exists('revocations-join:kept')) === 0) {
+          assert.ok(Date.now() < deadline, 'the running hubs write their revocations back within 5 s');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } finally {
+        client.destroy();
+      }
+      c = await openHub(options);
+      const serverC = await c.listen(0);
+      await assertRevoked(urlOf(serverC), frank, 'on a hub that joined after Redis lost everything');
+      serverC.close();
+    } finally {
+      serverB.close();
+      await Promise.all([a.close(), b.close(), c?.close()]);
     }
   });
 });

@@ -426,6 +426,50 @@ export function describeLogConformance(name: string, options: ConformanceOptions
       }
     });
 
+    it('kept records outlive retention, replace by key, expire, and are seen by other instances and after a reopen', () =>
+      withLog({ maxEvents: 2 }, async (subject) => {
+        const kept = subject.log.kept;
+        assert.ok(kept, 'every store keeps records (the hub keeps its revocations there)');
+        const now = Date.now();
+        await kept.keep('a', 'first', now + 60_000);
+        await kept.keep('a', 'second', now + 60_000);
+        await kept.keep('b', 'soon gone', now + 150);
+        await kept.keep('c', 'already gone', now - 1);
+        // Retention trims events, never kept records.
+        for (let i = 0; i < 5; i++) await subject.log.append(event(`e${i}`));
+        assert.deepEqual([...(await kept.all())].sort(), [
+          ['a', 'second'],
+          ['b', 'soon gone'],
+        ]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.deepEqual([...(await kept.all())], [['a', 'second']], 'b expired');
+        if (subject.another) {
+          const other = await subject.another();
+          try {
+            assert.deepEqual(
+              [...((await other.kept?.all()) ?? [])],
+              [['a', 'second']],
+              'shared by the cluster',
+            );
+          } finally {
+            await other.close();
+          }
+        }
+        if (subject.reopen) {
+          await subject.log.close();
+          const again = await subject.reopen();
+          try {
+            assert.deepEqual(
+              [...((await again.kept?.all()) ?? [])],
+              [['a', 'second']],
+              'kept across a reopen',
+            );
+          } finally {
+            await again.close();
+          }
+        }
+      }));
+
     it('durable stores: reopening keeps the history readable and ids increasing', async (t) => {
       const subject = await options.open();
       try {

@@ -2,6 +2,7 @@ import { ErrorReply } from '@redis/client';
 import type {
   ClusterBoard,
   EventLog,
+  KeptRecords,
   NewEvent,
   ReadResult,
   Retention,
@@ -21,6 +22,7 @@ import {
   withDeadline,
 } from './client.js';
 import { redisClusterBoard } from './cluster-board.js';
+import { redisKeptRecords } from './kept-records.js';
 import { lastTrimmed, StreamRetention, trimmedKeyOf } from './retention.js';
 import { entryFields, entryTime, PAGE_ENTRIES, type RawEntry, toEvent } from './stream-entry.js';
 import { compareStreamIds, parseStreamId, START } from './stream-ids.js';
@@ -78,6 +80,7 @@ export class RedisLog implements EventLog {
 
   /** The cluster's board (see redisClusterBoard). */
   readonly board: ClusterBoard;
+  readonly kept: KeptRecords;
 
   /** Connects, checks that Redis answers (PING) within `timeoutMs`, starts the tail. */
   static async open(options: RedisLogOptions): Promise<RedisLog> {
@@ -123,6 +126,7 @@ export class RedisLog implements EventLog {
     );
     this.#tail = new StreamTail(this.#address, { ...options, ...where, blockMs }, isClosed);
     this.board = redisClusterBoard(this.#commands, this.stream, this.#timeoutMs, isClosed);
+    this.kept = redisKeptRecords(this.#commands, this.stream, this.#timeoutMs, isClosed);
   }
 
   /** XINFO STREAM, or undefined when the stream does not exist. */

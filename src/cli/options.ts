@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { nearestName } from '../hub/nearest-name.js';
+import { type ConfigValues, readConfigFile } from './config-file.js';
 import { usageError } from './errors.js';
 
 export interface OptionSpec {
@@ -110,6 +111,9 @@ export class Args {
   readonly #values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   readonly #specs: Map<string, OptionSpec>;
   readonly #env: NodeJS.ProcessEnv;
+  /** What `--config FILE` sets, for a command that takes one. */
+  readonly #file: ConfigValues = new Map();
+  #filePath = '';
 
   constructor(spec: CommandSpec, argv: readonly string[], env: NodeJS.ProcessEnv) {
     this.#specs = new Map([...spec.options, HELP].map((o) => [o.name, o]));
@@ -129,6 +133,17 @@ export class Args {
       );
     }
     this.help = this.#values.help === true;
+    const configFile = this.#specs.has('config') && !this.help ? this.sourced('config') : undefined;
+    if (configFile !== undefined) {
+      this.#file = readConfigFile(configFile.text, spec);
+      this.#filePath = configFile.text;
+    }
+  }
+
+  /** The file's value of an option, named as the file names it. */
+  #fromFile(name: string): { value: boolean | string[]; from: string } | undefined {
+    const found = this.#file.get(name);
+    return found && { value: found.value, from: `"${found.key}" in ${this.#filePath}` };
   }
 
   #spec(name: string): OptionSpec {
@@ -137,7 +152,7 @@ export class Args {
     return spec;
   }
 
-  /** The option's value, else the first non-empty environment variable it reads. */
+  /** The option's value, else the first non-empty environment variable it reads, else the config file's. */
   sourced(name: string): Sourced | undefined {
     const spec = this.#spec(name);
     const value = this.#values[name];
@@ -147,6 +162,9 @@ export class Args {
       const text = this.#env[variable];
       if (text !== undefined && text !== '') return { text, from: variable };
     }
+    const file = this.#fromFile(name);
+    if (Array.isArray(file?.value) && file.value.length > 0)
+      return { text: file.value[file.value.length - 1]!, from: file.from };
     return undefined;
   }
 
@@ -159,7 +177,7 @@ export class Args {
     if (this.#values[name] === true) return true;
     // A flag has no value on the command line, so what `sourced` finds is its environment variable.
     const found = this.sourced(name);
-    if (found === undefined) return false;
+    if (found === undefined) return this.#fromFile(name)?.value === true;
     const text = found.text.trim().toLowerCase();
     if (text === '1' || text === 'true' || text === 'yes') return true;
     if (text === '0' || text === 'false' || text === 'no') return false;
@@ -173,6 +191,8 @@ export class Args {
     const value = this.#values[name];
     if (Array.isArray(value) && value.length > 0)
       return value.filter((v): v is string => typeof v === 'string');
+    const file = this.#fromFile(name);
+    if (Array.isArray(file?.value) && !this.#spec(name).env?.some((v) => this.#env[v])) return file.value;
     const found = this.sourced(name);
     if (found === undefined) return [];
     return found.text

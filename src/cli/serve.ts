@@ -118,8 +118,18 @@ export const SERVE: CommandSpec = {
     'Authorization header, the auth cookie, as access_token, or trade it at POST /tickets for a\n' +
     'single-use ticket (?ticket=). Logs are JSON lines on stdout (a short human line on a terminal).\n' +
     'SIGTERM or SIGINT ends every stream with a jittered retry: once what is queued for it is out\n' +
-    '(at most --drain-timeout), then exits 0.',
+    '(at most --drain-timeout), then exits 0.\n' +
+    'Each option is taken from, first found: its flag, its environment variable, the --config file\n' +
+    '(JSON; keys are the option names in camelCase, a repeatable one also in the plural:\n' +
+    '{"port": 8080, "store": "sqlite:./herald.db", "corsOrigins": ["https://app.example"]}), its default.',
   options: [
+    {
+      name: 'config',
+      kind: 'value',
+      value: 'FILE',
+      env: ['HERALD_CONFIG'],
+      description: 'read options from a JSON file (below flags and environment variables)',
+    },
     {
       name: 'port',
       kind: 'value',

@@ -6,6 +6,7 @@ const KEY_PREFIX = 'revocation:';
 /** How long a credential waits for the first read of the kept revocations before it is refused. */
 const READ_WAIT_MS = 2000;
 const RETRY_MS = 1000;
+const REWRITE_TRIES = 60;
 
 function keyOf(record: RevocationRecord): string {
   return record.subject !== undefined
@@ -66,14 +67,24 @@ export class KeptRevocations {
     }
   }
 
-  /** Writes every revocation this hub knows again (the store restarted empty); failures are retried by the next gap. */
+  /**
+   * Writes every revocation this hub knows again (the store restarted empty). The store may still
+   * be reconnecting when the gap is seen: tried again every second, at most REWRITE_TRIES times.
+   */
   rewrite(): void {
     const kept = this.kept;
     if (kept === undefined) return;
-    for (const record of this.revocations.records())
-      void kept
-        .keep(keyOf(record), JSON.stringify(record), this.revocations.until(record.at))
-        .catch(() => {});
+    void (async () => {
+      for (let attempt = 0; attempt < REWRITE_TRIES && !this.#stopped; attempt++) {
+        try {
+          for (const record of [...this.revocations.records()])
+            await kept.keep(keyOf(record), JSON.stringify(record), this.revocations.until(record.at));
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+        }
+      }
+    })();
   }
 
   stop(): void {

@@ -12,6 +12,7 @@ import type { Operation } from './operations.js';
 import { checkPublishGrant } from './publish-grant.js';
 import { ReceiveRule } from './receive-rule.js';
 import { HeraldError } from './refusal.js';
+import { ReplayBudget } from './replay-budget.js';
 import {
   DEFAULT_REVOCATION_LIMITS,
   REVOCATION_TOPIC,
@@ -108,7 +109,14 @@ export class Hub {
       (a, b) => this.#log.compareIds(a, b),
       (session) => this.#expire(session),
     );
-    this.#handover = new Handover(this.#log, this.#rule, this.#wires, this.#delivery, options.retryMs);
+    this.#handover = new Handover(
+      this.#log,
+      this.#rule,
+      this.#wires,
+      this.#delivery,
+      new ReplayBudget(options.limits.maxReplayBytes),
+      options.retryMs,
+    );
     this.#revocations = new Revocations(options.revocations ?? DEFAULT_REVOCATION_LIMITS);
     this.#admission = new OperationAdmission({
       limits: options.limits,

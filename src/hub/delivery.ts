@@ -36,7 +36,7 @@ export class Delivery {
   constructor(
     private readonly counters: HubCounters,
     /** Unsent bytes past which a session is cut (it resumes from history). */
-    private readonly ceiling: number,
+    readonly ceiling: number,
     /** Called for a session that fell too far behind; it must close the session. */
     private readonly onSlow: (session: Session) => void,
   ) {

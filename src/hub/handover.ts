@@ -12,6 +12,8 @@ const REPLAY_PAGE = 1000;
  * among hundreds of sessions at once, large enough that a page is one big write.
  */
 const REPLAY_PAGE_BYTES = 256 * 1024;
+/** Ticks (seconds) a replay page may take to leave before its stream counts as stalled. */
+const STALLED_TICKS = 2;
 const GAP_REASON = 'the resume point is older than the history or unknown';
 
 /** Where one subscriber's replay is. */
@@ -32,7 +34,8 @@ interface Replay {
  * read; held events newer than the replay's end are released after it.
  *
  * The replay is paced: a page is read only once the socket has taken the last one and the hub's
- * replay budget grants its share, which it keeps until the socket has taken that page too. So a
+ * replay budget grants its share, which it keeps until the socket has taken that page too (or,
+ * should the stream stop reading, for two seconds: then its page waits within its own ceiling). So a
  * storm of reconnects has at most the budget in memory, whatever the backlog, and a replaying
  * session never goes past its ceiling for bytes the hub queued. The live events it holds meanwhile
  * are bounded (`Delivery.holdLimit`): past that they are dropped, and the replay reads them from the
@@ -95,14 +98,16 @@ export class Handover {
     while (replay.more || session.heldDropped) {
       await this.#drained(session);
       if (session.closed) return replay.cursor;
-      let share = await this.budget.acquire(REPLAY_PAGE_BYTES);
+      // A page within the ceiling: a stream that stops reading keeps no more queued than that.
+      let share = await this.budget.acquire(Math.min(REPLAY_PAGE_BYTES, this.delivery.ceiling));
       try {
         if (session.closed) return replay.cursor;
         share = this.budget.resize(share, await this.#page(session, replay, share));
         if (session.closed) return replay.cursor;
         this.delivery.writeNow(session);
-        // The page is in memory until the socket takes it: its share is held till then.
-        await this.#drained(session);
+        // The page is in memory until the socket takes it: its share is held till then (or until
+        // the stream is found stalled).
+        if (session.sink.buffered() > 0) await this.budget.hold(session.sink.drained(), STALLED_TICKS);
       } finally {
         this.budget.release(share);
       }

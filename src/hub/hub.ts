@@ -88,6 +88,7 @@ export class Hub {
   readonly #delivery: Delivery;
   readonly #fanOut: FanOut;
   readonly #handover: Handover;
+  readonly #replayBudget: ReplayBudget;
   readonly #admission: OperationAdmission;
   readonly #revocations: Revocations;
   readonly #untail: () => void;
@@ -109,12 +110,13 @@ export class Hub {
       (a, b) => this.#log.compareIds(a, b),
       (session) => this.#expire(session),
     );
+    this.#replayBudget = new ReplayBudget(options.limits.maxReplayBytes);
     this.#handover = new Handover(
       this.#log,
       this.#rule,
       this.#wires,
       this.#delivery,
-      new ReplayBudget(options.limits.maxReplayBytes),
+      this.#replayBudget,
       options.retryMs,
     );
     this.#revocations = new Revocations(options.revocations ?? DEFAULT_REVOCATION_LIMITS);
@@ -392,6 +394,7 @@ export class Hub {
 
   #everySecond(): void {
     this.#admission.newWindow();
+    this.#replayBudget.tick();
     const now = Date.now();
     this.#options.tickets?.sweep(now);
     this.#revocations.sweep(now);

@@ -16,8 +16,42 @@ export class ReplayBudget {
   /** Index of the first waiter not yet granted (the line is a list consumed from the front). */
   #head = 0;
 
+  /** The hub's one-second ticks so far, and the next one as a promise every holder shares. */
+  #ticks = 0;
+  #nextTick!: Promise<void>;
+  #tickNow!: () => void;
+
   constructor(readonly total: number) {
     this.#free = total;
+    this.#newTick();
+  }
+
+  /** Called by the hub's one-second timer (no timer here, none per session). */
+  tick(): void {
+    this.#ticks++;
+    const now = this.#tickNow;
+    this.#newTick();
+    now();
+  }
+
+  /**
+   * Waits until `sent` resolves (the socket took the page its share holds), or `ticks` ticks at
+   * most: a stream that stopped reading gives its share back to the others then (its page stays
+   * queued for it, within its own ceiling).
+   */
+  async hold(sent: Promise<void>, ticks: number): Promise<void> {
+    let done = false;
+    void sent.then(() => {
+      done = true;
+    });
+    const until = this.#ticks + ticks;
+    while (!done && this.#ticks < until) await Promise.race([sent, this.#nextTick]);
+  }
+
+  #newTick(): void {
+    this.#nextTick = new Promise((resolve) => {
+      this.#tickNow = resolve;
+    });
   }
 
   /** Bytes granted and not yet given back. */

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createParser } from '../../src/protocol/parse.js';
+import { catchUp } from '../support/catch-up.js';
 import { StreamReader, sleep, token } from '../support/hub.js';
 import { type HubProcess, spawnHub } from '../support/hub-process.js';
 
@@ -22,51 +21,6 @@ interface Storm {
   store: string;
   subscribers: number;
   events: number;
-}
-
-/** A reconnecting subscriber: checks that events `from`..`to` arrive once each, in order; keeps no text. */
-function catchUp(
-  url: string,
-  lastEventId: string,
-  from: number,
-  to: number,
-  timeoutMs: number,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let next = from;
-    let settled = false;
-    const settle = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      if (error) reject(error);
-      else resolve();
-    };
-    const timer = setTimeout(
-      () => settle(new Error(`timed out at event ${next} of ${from}..${to}`)),
-      timeoutMs,
-    );
-    const parser = createParser({
-      onEvent(event) {
-        if (event.type === 'herald-resume') return;
-        if (event.type !== 'message') return settle(new Error(`a ${event.type} event: ${event.data}`));
-        const seq = Number(event.data.slice(0, event.data.indexOf(':')));
-        if (seq !== next) return settle(new Error(`event ${seq} where ${next} was due`));
-        if (++next > to) settle();
-      },
-    });
-    const req = request(
-      url,
-      { headers: { accept: 'text/event-stream', 'last-event-id': lastEventId }, agent: false },
-      (res) => {
-        res.on('data', (chunk: Buffer) => parser.feed(chunk));
-        res.on('end', () => settle(new Error(`the stream ended at event ${next} of ${from}..${to}`)));
-      },
-    );
-    req.on('error', (error) => settle(error));
-    req.end();
-  });
 }
 
 async function metric(hub: HubProcess, name: string): Promise<number> {

@@ -57,6 +57,7 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
     'publish attempts with a missing or bad token per second from one client address',
   maxTicketsPerSecondPerClient: 'POST /tickets requests per second from one client address',
   maxUnsentBytesPerSession: 'unsent bytes a subscriber may fall behind before it is disconnected',
+  maxReplayBytes: 'bytes of replay in memory at once across all reconnecting subscribers',
 };
 const LIMIT_NAMES = Object.keys(LIMIT_HELP) as (keyof Limits)[];
 

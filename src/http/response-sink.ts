@@ -12,12 +12,20 @@ import type { Sink } from '../hub/sink.js';
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
 export type NodeResponse = ServerResponse | Http2ServerResponse;
 
-/** Resolves at once when `ready`, else on `event` or when the stream closes. */
+/**
+ * Resolves at once when `ready`, else on `event` or when the stream closes. Whichever comes first
+ * takes the other listener off: a long replay waits for a drain per page on the same stream.
+ */
 export function when(ready: boolean, emitter: EventEmitter, event: string): Promise<void> {
   if (ready) return Promise.resolve();
   return new Promise((resolve) => {
-    emitter.once(event, resolve);
-    emitter.once('close', resolve);
+    const done = (): void => {
+      emitter.off(event, done);
+      emitter.off('close', done);
+      resolve();
+    };
+    emitter.on(event, done);
+    emitter.on('close', done);
   });
 }
 

@@ -36,7 +36,7 @@ export class Delivery {
   constructor(
     private readonly counters: HubCounters,
     /** Unsent bytes past which a session is cut (it resumes from history). */
-    private readonly ceiling: number,
+    readonly ceiling: number,
     /** Called for a session that fell too far behind; it must close the session. */
     private readonly onSlow: (session: Session) => void,
   ) {
@@ -114,9 +114,12 @@ export class Delivery {
     ONE[0] = NOTHING;
   }
 
-  /** Is the session past its ceiling of unsent bytes (in the sink, or held during its replay)? */
-  isBehind(session: Session): boolean {
-    return session.sink.buffered() > this.ceiling || session.heldBytes > this.ceiling;
+  /**
+   * Bytes of live events a replaying session may hold: half its ceiling, so that once its replay has
+   * drained, what it held goes out without taking it past the ceiling.
+   */
+  get holdLimit(): number {
+    return this.ceiling / 2;
   }
 
   dropSlow(session: Session): void {

@@ -54,7 +54,8 @@ export class FanOut {
       this.delivery.enqueue(session, event.wire, true);
     } else if (session.replaying) {
       session.hold(event);
-      if (this.delivery.isBehind(session)) this.delivery.dropSlow(session);
+      // Bounded: past it, the replay reads them from the log instead (see Handover).
+      if (session.heldBytes > this.delivery.holdLimit) session.dropHeld();
     }
   };
 }

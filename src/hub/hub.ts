@@ -13,6 +13,7 @@ import type { Operation } from './operations.js';
 import { checkPublishGrant } from './publish-grant.js';
 import { ReceiveRule } from './receive-rule.js';
 import { HeraldError } from './refusal.js';
+import { ReplayBudget } from './replay-budget.js';
 import {
   DEFAULT_REVOCATION_LIMITS,
   parseRevocationRecord,
@@ -89,6 +90,7 @@ export class Hub {
   readonly #delivery: Delivery;
   readonly #fanOut: FanOut;
   readonly #handover: Handover;
+  readonly #replayBudget: ReplayBudget;
   readonly #admission: OperationAdmission;
   readonly #revocations: Revocations;
   readonly #keptRevocations: KeptRevocations;
@@ -111,7 +113,15 @@ export class Hub {
       (a, b) => this.#log.compareIds(a, b),
       (session) => this.#expire(session),
     );
-    this.#handover = new Handover(this.#log, this.#rule, this.#wires, this.#delivery, options.retryMs);
+    this.#replayBudget = new ReplayBudget(options.limits.maxReplayBytes);
+    this.#handover = new Handover(
+      this.#log,
+      this.#rule,
+      this.#wires,
+      this.#delivery,
+      this.#replayBudget,
+      options.retryMs,
+    );
     this.#revocations = new Revocations(options.revocations ?? DEFAULT_REVOCATION_LIMITS);
     this.#keptRevocations = new KeptRevocations(this.#log.kept, this.#revocations);
     this.#admission = new OperationAdmission({
@@ -395,6 +405,7 @@ export class Hub {
 
   #everySecond(): void {
     this.#admission.newWindow();
+    this.#replayBudget.tick();
     const now = Date.now();
     this.#options.tickets?.sweep(now);
     this.#revocations.sweep(now);

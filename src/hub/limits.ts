@@ -26,6 +26,11 @@ export interface Limits {
   maxTicketsPerSecondPerClient: number;
   /** Unsent bytes a subscriber may fall behind before it is disconnected (it resumes from history). */
   maxUnsentBytesPerSession: number;
+  /**
+   * Bytes of replay the hub has in memory at once, across every reconnecting subscriber (pages read
+   * and not yet taken by their sockets): a reconnect storm costs time, not memory.
+   */
+  maxReplayBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -39,4 +44,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxAuthFailuresPerSecondPerClient: 50,
   maxTicketsPerSecondPerClient: 50,
   maxUnsentBytesPerSession: 1024 * 1024,
+  maxReplayBytes: 64 * 1024 * 1024,
 };

@@ -54,6 +54,8 @@ export class Session {
   /** Live events that arrived while the replay was being read; delivered after it, without duplicates. */
   #held: Outgoing[] | undefined = [];
   #heldBytes = 0;
+  /** Held events were dropped (too many bytes): the replay must read the log again before going live. */
+  #heldDropped = false;
   /**
    * Where the replay ended, until the tail passes it: a shared log's tail can lag its reads, so
    * live events at or before this id were already replayed and are skipped.
@@ -158,6 +160,26 @@ export class Session {
   /** Bytes of the live events held during the replay. */
   get heldBytes(): number {
     return this.#heldBytes;
+  }
+
+  /**
+   * Forgets the held events (too many bytes): they are in the log, and the replay reads them from
+   * there (a transient one, never in the log, is not missed: it was for live streams only).
+   */
+  dropHeld(): void {
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#heldDropped = true;
+  }
+
+  /** Were held events dropped since `keepHeld`? Then the replay is not over. */
+  get heldDropped(): boolean {
+    return this.#heldDropped;
+  }
+
+  /** A replay read starts: events dropped before it are in what it reads. */
+  keepHeld(): void {
+    this.#heldDropped = false;
   }
 
   /** Ends the replay: from now on fan-out queues its events; returns those held meanwhile. */

@@ -16,6 +16,8 @@ const CACHE_BYTES = 8 * 1024 * 1024;
 /**
  * Encodes each event once. The bytes of recent events are kept (bounded), so that a storm of
  * reconnecting subscribers replaying the same recent events shares them instead of re-encoding.
+ * Older events a replay encodes are remembered weakly as long as something holds their bytes (a
+ * socket's queue, a page in flight): sessions replaying the same stretch of history share one copy.
  */
 export class WireCache {
   readonly #recent = new Map<string, Buffer>();
@@ -26,6 +28,11 @@ export class WireCache {
   readonly #order: (string | undefined)[] = new Array<string | undefined>(CACHE_EVENTS).fill(undefined);
   #oldest = 0;
   #bytes = 0;
+  /** Replay encodings still alive somewhere (only the replay's: the live path makes no WeakRef). */
+  readonly #replayed = new Map<string, WeakRef<Buffer>>();
+  readonly #collected = new FinalizationRegistry<string>((id) => {
+    if (this.#replayed.get(id)?.deref() === undefined) this.#replayed.delete(id);
+  });
 
   /** A `$SYS/` snapshot: delivered live without an id. */
   static transient(event: NewEvent): Outgoing {
@@ -35,13 +42,21 @@ export class WireCache {
 
   /** An event coming off the log's tail. */
   encode(event: StoredEvent): Outgoing {
-    return { topics: event.topics, private: event.private, id: event.id, wire: this.wireOf(event) };
+    const wire = this.#recent.get(event.id) ?? this.#encodeRecent(event);
+    return { topics: event.topics, private: event.private, id: event.id, wire };
   }
 
-  /** The event's bytes, from the cache or encoded now (and kept). */
+  /** The event's bytes for a replay: from the cache, from another replay, or encoded now (and kept). */
   wireOf(event: StoredEvent): Buffer {
-    const cached = this.#recent.get(event.id);
+    const cached = this.#recent.get(event.id) ?? this.#replayed.get(event.id)?.deref();
     if (cached !== undefined) return cached;
+    const wire = this.#encodeRecent(event);
+    this.#replayed.set(event.id, new WeakRef(wire));
+    this.#collected.register(wire, event.id);
+    return wire;
+  }
+
+  #encodeRecent(event: StoredEvent): Buffer {
     const wire = encodeEventBytes({ id: event.id, data: event.data, type: event.type, retry: event.retry });
     while (
       this.#recent.size >= CACHE_EVENTS ||

@@ -99,8 +99,17 @@ export interface EventLog {
    * delivers the event to listeners in log order, before or after this resolves.
    */
   append(event: NewEvent): Promise<StoredEvent>;
-  /** Events after `afterId` (exclusive) that pass `filter`, oldest first. */
-  readAfter(afterId: string, filter: (event: StoredEvent) => boolean, limit: number): Promise<ReadResult>;
+  /**
+   * Events after `afterId` (exclusive) that pass `filter`, oldest first: at most `limit` of them,
+   * and no more than `maxBytes` of `data` (UTF-16 code units) unless the first alone is larger, so
+   * that a page of large events stays small (the rest comes with `more`).
+   */
+  readAfter(
+    afterId: string,
+    filter: (event: StoredEvent) => boolean,
+    limit: number,
+    maxBytes?: number,
+  ): Promise<ReadResult>;
   /** Id of the newest event, or the log's starting id when it is empty. */
   head(): Promise<string>;
   /** Orders two ids of this log: negative, zero or positive, like a sort comparator. */

@@ -82,6 +82,7 @@ export class MemoryLog implements EventLog {
     afterId: string,
     filter: (event: StoredEvent) => boolean,
     limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
   ): Promise<ReadResult> {
     if (this.#maxAgeMs !== Number.POSITIVE_INFINITY) this.#evict(Date.now());
     const seq = this.#ids.seqOf(afterId);
@@ -92,9 +93,13 @@ export class MemoryLog implements EventLog {
     const events: StoredEvent[] = [];
     let index = this.#start + (fromSeq - this.#firstSeq);
     const end = this.#events.length;
+    let bytes = 0;
     for (; index < end && events.length < limit; index++) {
       const event = this.#events[index]!;
-      if (filter(event)) events.push(event);
+      if (!filter(event)) continue;
+      bytes += event.data.length;
+      if (bytes > maxBytes && events.length > 0) break;
+      events.push(event);
     }
     const examinedSeq = this.#firstSeq + (index - this.#start) - 1;
     return { events, gap, more: index < end, cursor: this.#ids.id(examinedSeq) };

@@ -371,6 +371,7 @@ export class SqliteLog implements EventLog {
     afterId: string,
     filter: (event: StoredEvent) => boolean,
     limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
   ): Promise<ReadResult> {
     // Reads are synchronous: let the event loop run before each slice of rows, so that a reader
     // paging through a long history leaves room for everyone else's appends and live events.
@@ -383,6 +384,7 @@ export class SqliteLog implements EventLog {
     const events: StoredEvent[] = [];
     let budget = this.#scanBudget;
     let atEnd = false;
+    let bytes = 0;
     scan: while (budget > 0 && limit > 0) {
       if (budget < this.#scanBudget) {
         await new Promise((resolve) => setImmediate(resolve));
@@ -393,16 +395,19 @@ export class SqliteLog implements EventLog {
           examined = this.#trimmedSeq;
         }
       }
-      const want = Math.min(READ_PAGE, budget);
+      const want = Math.min(READ_PAGE, budget, this.#rowsIn(maxBytes - bytes));
       const rows = this.#selectAfter.all(examined, want);
       budget -= rows.length;
       for (const row of rows) {
-        examined = row.seq;
         const event = this.#toEvent(row);
         if (filter(event)) {
+          bytes += event.data.length;
+          // Not examined: the next read starts with it.
+          if (bytes > maxBytes && events.length > 0) break scan;
           events.push(event);
-          if (events.length >= limit) break scan;
         }
+        examined = row.seq;
+        if (events.length >= limit) break scan;
       }
       if (rows.length < want) {
         atEnd = true;
@@ -412,6 +417,15 @@ export class SqliteLog implements EventLog {
     // At the end, the cursor is the head (the floor after a restart may be past the last row).
     if (atEnd || examined >= this.#lastSeq) examined = this.#lastSeq;
     return { events, gap, more: examined < this.#lastSeq, cursor: this.#ids.id(examined) };
+  }
+
+  /**
+   * Rows that hold about `bytes` of data, by the average stored size (one more, to pass the bound):
+   * a page of large events reads few rows, not a slice of rows it then drops.
+   */
+  #rowsIn(bytes: number): number {
+    if (bytes === Number.POSITIVE_INFINITY || this.#count === 0) return READ_PAGE;
+    return Math.max(1, Math.ceil(bytes / (this.#bytes / this.#count))) + 1;
   }
 
   #toEvent(row: Row): StoredEvent {

@@ -192,6 +192,7 @@ export class RedisLog implements EventLog {
     afterId: string,
     filter: (event: StoredEvent) => boolean,
     limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
   ): Promise<ReadResult> {
     this.#checkOpen();
     const client = this.#reads;
@@ -227,18 +228,25 @@ export class RedisLog implements EventLog {
     let examined = 0;
     let index = 0;
     let more = false;
+    let bytes = 0;
     for (;;) {
       if (index < page.length) {
         const [id, fields] = page[index++]!;
-        cursor = id;
-        examined++;
         const event = toEvent(id, fields);
         if (filter(event)) {
-          events.push(event);
-          if (events.length >= limit) {
-            more = index < page.length || full;
+          bytes += event.data.length;
+          if (bytes > maxBytes && events.length > 0) {
+            // Not examined: the next read starts with it.
+            more = true;
             break;
           }
+          events.push(event);
+        }
+        cursor = id;
+        examined++;
+        if (events.length >= limit) {
+          more = index < page.length || full;
+          break;
         }
         continue;
       }

@@ -26,6 +26,10 @@ export interface Limits {
   maxTicketsPerSecondPerClient: number;
   /** Unsent bytes a subscriber may fall behind before it is disconnected (it resumes from history). */
   maxUnsentBytesPerSession: number;
+  /** How long a publish's idempotency key answers its first event's id (ms). */
+  idempotencyWindowMs: number;
+  /** Idempotency keys remembered at once (the oldest are forgotten first). */
+  maxIdempotencyKeys: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -39,4 +43,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxAuthFailuresPerSecondPerClient: 50,
   maxTicketsPerSecondPerClient: 50,
   maxUnsentBytesPerSession: 1024 * 1024,
+  idempotencyWindowMs: 5 * 60 * 1000,
+  maxIdempotencyKeys: 100_000,
 };

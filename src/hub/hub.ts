@@ -230,7 +230,7 @@ export class Hub {
       if (error.outcomeUnknown)
         throw new HeraldError(
           'unavailable',
-          `the event store did not answer in time (${error.message}); the event may have been stored`,
+          `the event store is unavailable: it did not answer in time (${error.message}); the event may have been stored`,
           { retryAfterMs: 1000, advice: 'retry-with-idempotency-key', cause: error },
         );
       throw new HeraldError('unavailable', `the event store is unavailable: ${error.message}`, {

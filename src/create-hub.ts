@@ -24,7 +24,7 @@ import {
 } from './http/server.js';
 import { asset, clientBundleAssets, type StaticAsset } from './http/static-assets.js';
 import { TrustedProxies } from './http/trusted-proxies.js';
-import type { PublishInput } from './hub/event-rules.js';
+import type { Published, PublishInput } from './hub/event-rules.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 import { DEFAULT_PRESENCE_MS, type HubRecord, Presence } from './hub/presence.js';
@@ -73,7 +73,7 @@ export interface HubOptions {
   tickets?: Omit<TicketOptions, 'now'>;
   /** Origins allowed by CORS (`*` for any, without credentials). Default: none (CORS closed). */
   corsOrigins?: string[];
-  /** Request headers preflights allow besides Authorization, Content-Type, Last-Event-ID, Cache-Control, X-Requested-With. */
+  /** Request headers preflights allow besides Authorization, Content-Type, Last-Event-ID, Cache-Control, X-Requested-With, Idempotency-Key. */
   corsHeaders?: string[];
   /**
    * Proxies (addresses, CIDR ranges, `loopback`, `private`, `linklocal`) whose `Forwarded` /
@@ -162,8 +162,11 @@ export interface ListenOptions {
 
 /** An embedded Herald hub. */
 export interface HeraldHub {
-  /** Publishes an event; resolves with its id once the log has stored it. */
-  publish(input: PublishInput): Promise<{ id: string }>;
+  /**
+   * Publishes an event; resolves with its id once the log has stored it. With `idempotencyKey`, a
+   * key used within the window stores nothing and resolves with the first id (and `replayed`).
+   */
+  publish(input: PublishInput): Promise<Published>;
   /**
    * Ends the streams of a subject's tokens issued until now (`{ subject }`, the `sub` claim), or of
    * one token (`{ tokenId }`, its `jti`), with `herald-reauth`, and refuses those tokens from then

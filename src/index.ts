@@ -13,12 +13,15 @@ export {
   openHub,
 } from './create-hub.js';
 export type { Authorizer, Credential, CredentialSource, Grant, IssuedTicket } from './hub/authorizer.js';
-export type { PublishInput } from './hub/event-rules.js';
+export type { Published, PublishInput } from './hub/event-rules.js';
 export { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 export { type Advice, HeraldError, type RefusalCode } from './hub/refusal.js';
 export type { Revocation, RevocationLimits } from './hub/revocations.js';
 export {
+  type AppendedEvent,
+  type AppendOptions,
   type EventLog,
+  type IdempotencyRule,
   LogUnavailableError,
   type NewEvent,
   type ReadResult,

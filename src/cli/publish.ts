@@ -35,6 +35,13 @@ export const PUBLISH: CommandSpec = {
       description: 'only subscribers whose token covers the topic receive it',
     },
     {
+      name: 'idempotency-key',
+      kind: 'value',
+      value: 'KEY',
+      description:
+        'sent as Idempotency-Key: a retry with the same key prints the first id and publishes nothing (safe after a 503)',
+    },
+    {
       name: 'token',
       kind: 'value',
       value: 'JWT',
@@ -53,6 +60,7 @@ export const PUBLISH: CommandSpec = {
   examples: [
     "herald publish --token $TOKEN news/world 'Hello'",
     'echo \'{"price": 12.5}\' | herald publish --type quote stocks/ACME -',
+    'herald publish --idempotency-key order-4711-shipped orders shipped',
   ],
 };
 
@@ -100,6 +108,8 @@ export async function publish(args: Args): Promise<number> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   const token = args.string('token');
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const key = args.string('idempotency-key');
+  if (key !== undefined) headers['idempotency-key'] = key;
 
   let response: Response;
   let text: string;

@@ -58,6 +58,8 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   maxTicketsPerSecondPerClient: 'POST /tickets requests per second from one client address',
   maxUnsentBytesPerSession: 'unsent bytes a subscriber may fall behind before it is disconnected',
   maxReplayBytes: 'bytes of replay in memory at once across all reconnecting subscribers',
+  idempotencyWindowMs: "how long a publish's Idempotency-Key answers its first event's id, in ms",
+  maxIdempotencyKeys: 'Idempotency-Key values remembered at once (the oldest are forgotten first)',
 };
 const LIMIT_NAMES = Object.keys(LIMIT_HELP) as (keyof Limits)[];
 
@@ -308,7 +310,7 @@ export const SERVE: CommandSpec = {
       multiple: true,
       env: ['HERALD_CORS_HEADERS'],
       description:
-        'request header preflights allow besides Authorization, Content-Type, Last-Event-ID, Cache-Control, X-Requested-With',
+        'request header preflights allow besides Authorization, Content-Type, Last-Event-ID, Cache-Control, X-Requested-With, Idempotency-Key',
     },
     {
       name: 'trust-proxy',

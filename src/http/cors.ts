@@ -2,13 +2,17 @@ import { HeraldError, quote } from '../hub/refusal.js';
 import type { Headers, HttpReply, HttpRequest } from './exchange.js';
 import { plain, refuse } from './exchange.js';
 
-/** Request headers every preflight allows: what EventSource polyfills and the herald client send. */
+/**
+ * Request headers every preflight allows: what EventSource polyfills and the herald client send,
+ * and a page's publish retried safely.
+ */
 export const CORS_ALLOWED_HEADERS = [
   'Authorization',
   'Content-Type',
   'Last-Event-ID',
   'Cache-Control',
   'X-Requested-With',
+  'Idempotency-Key',
 ] as const;
 
 /** An origin or header list that cannot work, in one line (fit for a usage error). */

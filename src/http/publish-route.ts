@@ -6,8 +6,8 @@ import { checkPublishMediaType, mayHintMediaType, parsePublishBody } from './pub
 
 /**
  * POST /publish, for a publisher already admitted (credential, rate) before a byte of the body is
- * read: the body is read within its bound, parsed, and published under the publisher's grant.
- * Answers 200 with the new id and a newline as text/plain.
+ * read: the body is read within its bound, parsed, and published under the publisher's grant, with
+ * its `Idempotency-Key` header if any. Answers 200 with the new id and a newline as text/plain.
  */
 export async function publishRoute(hub: Hub, { request, grant }: Admitted): Promise<HttpReply> {
   const contentType = request.header('content-type');
@@ -22,7 +22,10 @@ export async function publishRoute(hub: Hub, { request, grant }: Admitted): Prom
       `body is ${length} bytes; the limit is ${limit} (maxPublishBodyBytes)`,
     );
   const input = parsePublishBody(contentType, await request.body(limit));
-  const { id } = await hub.publishAs(grant!, input);
-  // Ends in a newline like every plain-text answer, so curl users see it cleanly.
-  return plain(200, `${id}\n`);
+  const key = request.header('idempotency-key');
+  if (key !== null) input.idempotencyKey = key;
+  const { id, replayed } = await hub.publishAs(grant!, input);
+  // Ends in a newline like every plain-text answer, so curl users see it cleanly. A replay answers
+  // the same body, and says it is one (as Stripe's Idempotent-Replayed does).
+  return plain(200, `${id}\n`, replayed ? { 'idempotent-replayed': 'true' } : {});
 }

@@ -23,6 +23,8 @@ export const ADVICE_WORDS: Readonly<Record<Advice, string>> = {
   'set-subscriber-key': ' (set subscriberKey / --subscriber-key or jwtKey / --jwt-key)',
   'name-topics': ' (topic= query parameters)',
   'allow-origin': ' (list origins with --cors-origin / corsOrigins)',
+  'retry-with-idempotency-key':
+    ': a retry may store it twice unless the publish carries an Idempotency-Key header (the same one each time)',
 };
 
 /** A refusal as an HTTP answer: its status, its one-line reason, and the headers it implies. */

@@ -15,6 +15,17 @@ export interface PublishInput {
   retry?: number;
   /** Only subscribers whose token authorizes one of the topics receive it. */
   private?: boolean;
+  /**
+   * Makes a retry safe: a publish with the key of one stored within the window (`idempotencyWindowMs`)
+   * stores nothing and answers the first event's id. 1 to 128 visible ASCII characters.
+   */
+  idempotencyKey?: string;
+}
+
+/** What a publish answers: the event's id; `replayed` when its idempotency key named an earlier one. */
+export interface Published {
+  id: string;
+  replayed?: true;
 }
 
 /** The fields of a PublishInput, in the order a refusal lists them; `hub.publish` refuses any other. */
@@ -24,6 +35,7 @@ export const PUBLISH_INPUT_FIELDS: readonly (keyof PublishInput)[] = [
   'type',
   'retry',
   'private',
+  'idempotencyKey',
 ];
 
 /** Event types the hub sends itself (`herald-gap`, `herald-reauth`, ...). */

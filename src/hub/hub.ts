@@ -1,11 +1,18 @@
-import { type EventLog, LogUnavailableError, type NewEvent, type StoredEvent } from '../log/event-log.js';
+import {
+  type EventLog,
+  type IdempotencyRule,
+  LogUnavailableError,
+  type NewEvent,
+  type StoredEvent,
+} from '../log/event-log.js';
 import type { Authorizer, Credential, Grant, IssuedTicket, Tickets } from './authorizer.js';
 import { gapEvent, reauthEvent, resumeEvent, retryBlock } from './control-events.js';
 import { type HubCounters, newCounters } from './counters.js';
 import { Delivery } from './delivery.js';
-import { type PublishInput, toNewEvent } from './event-rules.js';
+import { type Published, type PublishInput, toNewEvent } from './event-rules.js';
 import { FanOut } from './fan-out.js';
 import { Handover } from './handover.js';
+import { idempotencyRule } from './idempotency-key.js';
 import { KeptRevocations } from './kept-revocations.js';
 import type { Limits } from './limits.js';
 import { OperationAdmission } from './operation-admission.js';
@@ -212,11 +219,12 @@ export class Hub {
   // ---- publishing
 
   /** Publishes one event from inside the process (trusted: no credential, system topics allowed). */
-  publish(input: PublishInput): Promise<{ id: string }> {
-    return this.#append(toNewEvent(input, this.#options.limits));
+  publish(input: PublishInput): Promise<Published> {
+    const limits = this.#options.limits;
+    return this.#append(toNewEvent(input, limits), idempotencyRule(input.idempotencyKey, undefined, limits));
   }
 
-  async #append(event: NewEvent): Promise<{ id: string }> {
+  async #append(event: NewEvent, rule: IdempotencyRule | undefined): Promise<Published> {
     if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
     // The hub's own system topics are live snapshots, not history: they bypass the log.
     if (event.topics.every(isSystemTopic)) {
@@ -224,21 +232,30 @@ export class Hub {
       this.#fanOut.send(WireCache.transient(event));
       return { id: await this.#log.head() };
     }
-    return this.#store(event);
+    return this.#store(event, rule);
   }
 
-  /** Appends to the log; nothing acknowledged when the store fails: the caller is told to retry. */
-  async #store(event: NewEvent): Promise<{ id: string }> {
+  /**
+   * Appends to the log; nothing acknowledged when the store fails: the caller is told to retry, and
+   * when the store may have taken the event all the same, that only a retry with the same
+   * idempotency key is safe.
+   */
+  async #store(event: NewEvent, rule?: IdempotencyRule): Promise<Published> {
     try {
-      const stored = await this.#log.append(this.#rule.marked(event));
-      return { id: stored.id };
+      const stored = await this.#log.append(this.#rule.marked(event), { idempotency: rule });
+      return stored.replayed ? { id: stored.id, replayed: true } : { id: stored.id };
     } catch (error) {
-      if (error instanceof LogUnavailableError)
-        throw new HeraldError('unavailable', `the event store is unavailable: ${error.message}`, {
-          retryAfterMs: 1000,
-          cause: error,
-        });
-      throw error;
+      if (!(error instanceof LogUnavailableError)) throw error;
+      if (error.outcomeUnknown)
+        throw new HeraldError(
+          'unavailable',
+          `the event store is unavailable: it did not answer in time (${error.message}); the event may have been stored`,
+          { retryAfterMs: 1000, advice: 'retry-with-idempotency-key', cause: error },
+        );
+      throw new HeraldError('unavailable', `the event store is unavailable: ${error.message}`, {
+        retryAfterMs: 1000,
+        cause: error,
+      });
     }
   }
 
@@ -260,10 +277,12 @@ export class Hub {
   }
 
   /** Publishes for an admitted publisher: the event must be valid and covered by its grant. */
-  async publishAs(grant: Grant, input: PublishInput): Promise<{ id: string }> {
-    const event = toNewEvent(input, this.#options.limits);
+  async publishAs(grant: Grant, input: PublishInput): Promise<Published> {
+    const limits = this.#options.limits;
+    const event = toNewEvent(input, limits);
+    const rule = idempotencyRule(input.idempotencyKey, grant.subject, limits);
     checkPublishGrant(grant, event);
-    return this.#append(event);
+    return this.#append(event, rule);
   }
 
   // ---- revoking

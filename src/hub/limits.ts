@@ -31,6 +31,10 @@ export interface Limits {
    * and not yet taken by their sockets): a reconnect storm costs time, not memory.
    */
   maxReplayBytes: number;
+  /** How long a publish's idempotency key answers its first event's id (ms). */
+  idempotencyWindowMs: number;
+  /** Idempotency keys remembered at once (the oldest are forgotten first). */
+  maxIdempotencyKeys: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -45,4 +49,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxTicketsPerSecondPerClient: 50,
   maxUnsentBytesPerSession: 1024 * 1024,
   maxReplayBytes: 64 * 1024 * 1024,
+  idempotencyWindowMs: 5 * 60 * 1000,
+  maxIdempotencyKeys: 100_000,
 };

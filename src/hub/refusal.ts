@@ -33,7 +33,9 @@ export type Advice =
   /** Name the topics to subscribe to. */
   | 'name-topics'
   /** List the page's origin as allowed. */
-  | 'allow-origin';
+  | 'allow-origin'
+  /** The outcome is unknown: retry with the same idempotency key, which cannot store it twice. */
+  | 'retry-with-idempotency-key';
 
 /** A refusal: a code and a one-line reason in plain words, safe to show the client. */
 export class HeraldError extends Error {

@@ -17,6 +17,33 @@ export interface StoredEvent extends NewEvent {
   readonly time: number;
 }
 
+/**
+ * How an append is made idempotent: the first append with `key` within `windowMs` stores its event;
+ * later ones store nothing and resolve with the first event's id and time. A log remembers at most
+ * `maxKeys` keys (the oldest are forgotten first) and forgets each `windowMs` after it was first used.
+ */
+export interface IdempotencyRule {
+  /** Opaque to the log (the hub scopes and bounds it). */
+  readonly key: string;
+  readonly windowMs: number;
+  readonly maxKeys: number;
+}
+
+export interface AppendOptions {
+  /** Decided atomically with the append, on every instance sharing the log, across restarts of a durable one. */
+  readonly idempotency?: IdempotencyRule;
+}
+
+/**
+ * What an append resolves with: the stored event; for an idempotent append whose key was known,
+ * the first event's id and time with the fields given (the log does not compare them), and
+ * `replayed`.
+ */
+export interface AppendedEvent extends StoredEvent {
+  /** Present (true) when nothing was appended: the key named an event stored before. */
+  readonly replayed?: true;
+}
+
 /** The answer to a replay request. */
 export interface ReadResult {
   /** Matching events after the resume point, oldest first, at most `limit` of them. */
@@ -55,9 +82,16 @@ export interface Retention {
  * it into a "try again later" refusal; nothing was acknowledged.
  */
 export class LogUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * True when the request reached the store but no answer came in time (a stalled server): an
+   * append may still be stored afterwards, so the caller cannot tell whether it was.
+   */
+  readonly outcomeUnknown: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; outcomeUnknown?: boolean }) {
+    super(message, { cause: options?.cause });
     this.name = 'LogUnavailableError';
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
   }
 }
 
@@ -96,9 +130,12 @@ export interface EventLog {
   /**
    * Stores the event; resolves once it is durable at the store's level (the publish is then
    * acknowledged). Rejects with LogUnavailableError when the store cannot take it now. The tail
-   * delivers the event to listeners in log order, before or after this resolves.
+   * delivers the event to listeners in log order, before or after this resolves. With
+   * `idempotency`, a key already known stores nothing (nothing is tailed) and resolves `replayed`
+   * with the first event's id: so a caller that retries after a timed-out append, with the same
+   * key, never stores the event twice.
    */
-  append(event: NewEvent): Promise<StoredEvent>;
+  append(event: NewEvent, options?: AppendOptions): Promise<AppendedEvent>;
   /**
    * Events after `afterId` (exclusive) that pass `filter`, oldest first: at most `limit` of them,
    * and no more than `maxBytes` of `data` (UTF-16 code units) unless the first alone is larger, so

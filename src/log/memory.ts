@@ -1,7 +1,18 @@
 import { EpochIds } from './epoch-ids.js';
-import type { EventLog, NewEvent, ReadResult, Retention, StoredEvent, TailListener } from './event-log.js';
+import type {
+  AppendedEvent,
+  AppendOptions,
+  EventLog,
+  NewEvent,
+  ReadResult,
+  Retention,
+  StoredEvent,
+  TailListener,
+} from './event-log.js';
+import { IdempotencyKeys } from './idempotency-keys.js';
 import { MemoryKeptRecords } from './memory-kept-records.js';
 import { retentionBounds, storedSize } from './retention.js';
+import { replayedEvent, storedEvent } from './stored-event.js';
 
 export type MemoryLogOptions = Retention;
 
@@ -24,6 +35,7 @@ export class MemoryLog implements EventLog {
   #nextSeq = 1;
   #bytes = 0;
   #listeners: TailListener[] = [];
+  readonly #keys = new IdempotencyKeys();
   #closed = false;
 
   constructor(options: MemoryLogOptions = {}) {
@@ -34,22 +46,19 @@ export class MemoryLog implements EventLog {
     } = retentionBounds(options));
   }
 
-  async append(event: NewEvent): Promise<StoredEvent> {
-    return this.appendNow(event);
+  async append(event: NewEvent, options?: AppendOptions): Promise<AppendedEvent> {
+    return this.appendNow(event, options);
   }
 
   /** Synchronous append: the memory log needs no I/O. */
-  appendNow(event: NewEvent): StoredEvent {
+  appendNow(event: NewEvent, options: AppendOptions = {}): AppendedEvent {
     if (this.#closed) throw new Error('the log is closed');
-    const stored: StoredEvent = {
-      id: this.#ids.id(this.#nextSeq++),
-      topics: event.topics,
-      data: event.data,
-      type: event.type,
-      retry: event.retry,
-      private: event.private,
-      time: Date.now(),
-    };
+    const time = Date.now();
+    const rule = options.idempotency;
+    const known = rule && this.#keys.find(rule, time);
+    if (known) return replayedEvent(event, known.id, known.time);
+    const stored: StoredEvent = storedEvent(event, this.#ids.id(this.#nextSeq++), time);
+    if (rule) this.#keys.remember(rule, { id: stored.id, time });
     const size = storedSize(stored);
     this.#events.push(stored);
     this.#sizes.push(size);

@@ -3,7 +3,10 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { EpochIds } from './epoch-ids.js';
 import {
+  type AppendedEvent,
+  type AppendOptions,
   type EventLog,
+  type IdempotencyRule,
   type KeptRecords,
   LogUnavailableError,
   type NewEvent,
@@ -15,6 +18,7 @@ import {
 import { retentionBounds, storedSize } from './retention.js';
 import { sqliteKeptRecords } from './sqlite-kept-records.js';
 import { reasonOf, StoreOpenError } from './store-errors.js';
+import { replayedEvent, storedEvent } from './stored-event.js';
 
 /**
  * How hard a commit waits for the disk (SQLite's `synchronous` pragma, in WAL mode).
@@ -64,8 +68,18 @@ interface Row {
 
 interface Pending {
   event: NewEvent;
-  resolve: (stored: StoredEvent) => void;
+  rule: IdempotencyRule | undefined;
+  resolve: (stored: AppendedEvent) => void;
   reject: (error: Error) => void;
+}
+
+/** What one append of a committed batch came to: a new event (and its size), or a replayed one. */
+type Outcome = { stored: StoredEvent; size: number } | { replayed: AppendedEvent };
+
+interface Committed {
+  outcomes: Outcome[];
+  lastSeq: number;
+  keys: number;
 }
 
 /**
@@ -78,6 +92,8 @@ interface Pending {
  *   events.
  * - Appends of one event-loop turn share one transaction (group commit); each resolves once that
  *   transaction committed at the chosen `synchronous` level, then the tail reports them in order.
+ * - Idempotency keys are rows of their own table (key, seq, time), written in the transaction of
+ *   their event, so a key outlives a restart exactly when its event does.
  * - Retention (count, bytes, age) is applied after the commit, off the publish path, in batches of
  *   at most `trimBatch` rows per turn. The newest deleted sequence number is kept, so the id just
  *   before the oldest kept event is still a valid resume point and anything older is a gap.
@@ -101,7 +117,7 @@ export class SqliteLog implements EventLog {
   readonly #insert: Database.Statement;
   readonly #selectAfter: Database.Statement<[number, number], Row>;
   readonly #selectOldest: Database.Statement<[number, number], { seq: number; size: number; time: number }>;
-  readonly #commitBatch: (events: readonly StoredEvent[], sizes: readonly number[]) => void;
+  readonly #commitBatch: (batch: readonly Pending[], time: number) => Committed;
   readonly #deleteUpTo: (seq: number) => void;
   /** Newest committed sequence number (or the floor set at open when nothing came after it). */
   #lastSeq: number;
@@ -109,6 +125,8 @@ export class SqliteLog implements EventLog {
   #trimmedSeq: number;
   #count: number;
   #bytes: number;
+  /** Rows of the idempotency table. */
+  #keys: number;
   #pending: Pending[] = [];
   #flushScheduled = false;
   #trimScheduled = false;
@@ -165,6 +183,7 @@ export class SqliteLog implements EventLog {
       };
       this.#count = totals.n;
       this.#bytes = totals.b;
+      this.#keys = (db.prepare('SELECT count(*) AS n FROM idempotency').get() as { n: number }).n;
       this.#insert = db.prepare(
         'INSERT INTO events (seq, time, topics, data, type, retry, private, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       );
@@ -176,20 +195,47 @@ export class SqliteLog implements EventLog {
       );
       const deleteRows = db.prepare('DELETE FROM events WHERE seq <= ?');
       const setMeta = db.prepare('INSERT OR REPLACE INTO herald_meta (key, value) VALUES (?, ?)');
-      this.#commitBatch = db.transaction((events: readonly StoredEvent[], sizes: readonly number[]) => {
-        for (let i = 0; i < events.length; i++) {
-          const e = events[i]!;
+      const selectKey = db.prepare<[string], { seq: number; time: number }>(
+        'SELECT seq, time FROM idempotency WHERE key = ?',
+      );
+      const insertKey = db.prepare('INSERT INTO idempotency (key, seq, time) VALUES (?, ?, ?)');
+      const expireKeys = db.prepare('DELETE FROM idempotency WHERE time < ?');
+      const dropOldestKeys = db.prepare(
+        'DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency ORDER BY time LIMIT ?)',
+      );
+      this.#commitBatch = db.transaction((batch: readonly Pending[], time: number): Committed => {
+        let seq = this.#lastSeq;
+        let keys = this.#keys;
+        const outcomes: Outcome[] = [];
+        for (const { event, rule } of batch) {
+          if (rule) {
+            keys -= expireKeys.run(time - rule.windowMs).changes;
+            const known = selectKey.get(rule.key);
+            if (known) {
+              const id = this.#ids.id(known.seq);
+              outcomes.push({ replayed: replayedEvent(event, id, known.time) });
+              continue;
+            }
+          }
+          const stored: StoredEvent = storedEvent(event, this.#ids.id(++seq), time);
+          const size = storedSize(stored);
           this.#insert.run(
-            this.#ids.seqOf(e.id)!,
-            e.time,
-            JSON.stringify(e.topics),
-            e.data,
-            e.type ?? null,
-            e.retry ?? null,
-            e.private ? 1 : 0,
-            sizes[i]!,
+            seq,
+            time,
+            JSON.stringify(stored.topics),
+            stored.data,
+            stored.type ?? null,
+            stored.retry ?? null,
+            stored.private ? 1 : 0,
+            size,
           );
+          if (rule) {
+            insertKey.run(rule.key, seq, time);
+            if (++keys > rule.maxKeys) keys -= dropOldestKeys.run(keys - rule.maxKeys).changes;
+          }
+          outcomes.push({ stored, size });
         }
+        return { outcomes, lastSeq: seq, keys };
       });
       this.#deleteUpTo = db.transaction((seq: number) => {
         deleteRows.run(seq);
@@ -248,6 +294,14 @@ export class SqliteLog implements EventLog {
       throw new StoreOpenError(
         `SQLite log ${this.path}: unknown Herald log format ${JSON.stringify(meta.get('format') ?? null)}`,
       );
+    // Files made before idempotent appends get the table on their first open since.
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS idempotency (
+        key TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        time INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS idempotency_time ON idempotency (time);`);
     const sequence = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as
       | { seq: number }
       | undefined;
@@ -259,10 +313,10 @@ export class SqliteLog implements EventLog {
     return { epoch: meta.get('epoch')!, floor, trimmed: Number(meta.get('trimmed') ?? 0) };
   }
 
-  append(event: NewEvent): Promise<StoredEvent> {
+  append(event: NewEvent, options: AppendOptions = {}): Promise<AppendedEvent> {
     if (this.#closed) return Promise.reject(new Error('the log is closed'));
     return new Promise((resolve, reject) => {
-      this.#pending.push({ event, resolve, reject });
+      this.#pending.push({ event, rule: options.idempotency, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -276,25 +330,9 @@ export class SqliteLog implements EventLog {
     const batch = this.#pending;
     if (batch.length === 0) return;
     this.#pending = [];
-    const time = Date.now();
-    const events: StoredEvent[] = [];
-    const sizes: number[] = [];
-    let seq = this.#lastSeq;
-    for (const { event } of batch) {
-      const stored: StoredEvent = {
-        id: this.#ids.id(++seq),
-        topics: event.topics,
-        data: event.data,
-        type: event.type,
-        retry: event.retry,
-        private: event.private,
-        time,
-      };
-      events.push(stored);
-      sizes.push(storedSize(stored));
-    }
+    let committed: Committed;
     try {
-      this.#commitBatch(events, sizes);
+      committed = this.#commitBatch(batch, Date.now());
     } catch (error) {
       const failure = new LogUnavailableError(
         `the SQLite log could not store the event: ${reasonOf(error)}`,
@@ -306,10 +344,19 @@ export class SqliteLog implements EventLog {
       return;
     }
     this.#commits++;
-    this.#lastSeq = seq;
-    this.#count += events.length;
-    for (const size of sizes) this.#bytes += size;
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(events[i]!);
+    this.#lastSeq = committed.lastSeq;
+    this.#keys = committed.keys;
+    const events: StoredEvent[] = [];
+    for (const outcome of committed.outcomes)
+      if ('stored' in outcome) {
+        events.push(outcome.stored);
+        this.#count++;
+        this.#bytes += outcome.size;
+      }
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = committed.outcomes[i]!;
+      batch[i]!.resolve('stored' in outcome ? outcome.stored : outcome.replayed);
+    }
     const listeners = this.#listeners;
     for (const event of events)
       for (const listener of listeners) {

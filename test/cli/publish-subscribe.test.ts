@@ -64,6 +64,27 @@ describe('herald serve without a key, publish and subscribe', { timeout: 30_000 
     );
   });
 
+  it('publish --idempotency-key: the same key again prints the first id and publishes nothing', async () => {
+    const sub = await subscriber(hub, ['--json', '--count', '2', 'keyed']);
+    const env = { HERALD_TOKEN: hub.token!, HERALD_URL: hub.url };
+    const run = (data: string) =>
+      herald(['publish', '--idempotency-key', `cli-${data}`, 'keyed', data], { env });
+    const first = await run('one');
+    const again = await run('one');
+    const other = await run('two');
+    for (const r of [first, again, other]) assert.equal(r.code, 0, r.stderr);
+    assert.equal(again.stdout, first.stdout, 'the first id');
+    assert.equal((await sub.exit()).code, 0, sub.stderr);
+    assert.deepEqual(
+      sub.jsonLines().map((e) => [e.id, e.data]),
+      [
+        [first.stdout.trim(), 'one'],
+        [other.stdout.trim(), 'two'],
+      ],
+      'the retry delivered nothing',
+    );
+  });
+
   it('subscribe --last-event-id replays what came after it', async () => {
     const env = { HERALD_TOKEN: hub.token!, HERALD_URL: hub.url };
     const first = await herald(['publish', 'replay/x', 'first'], { env });

@@ -94,7 +94,8 @@ describe('a publish with a field the hub does not know is refused, not published
       message: '"topic" is not a publish field; did you mean "topics"?',
     });
     await assert.rejects(publish({ topics: 'users/1/inbox', data: 'x', foo: 1 }), {
-      message: '"foo" is not a publish field; the fields are topics, data, type, retry, private',
+      message:
+        '"foo" is not a publish field; the fields are topics, data, type, retry, private, idempotencyKey',
     });
     await assertNothingPublished(head);
   });

@@ -37,7 +37,7 @@ describe('refuseUnknownPublishFields', () => {
       'nothing close, in the library',
       ['foo'],
       PUBLISH_INPUT_FIELDS,
-      'the fields are topics, data, type, retry, private',
+      'the fields are topics, data, type, retry, private, idempotencyKey',
     ],
   ];
   for (const [name, fields, known, hint] of cases) {

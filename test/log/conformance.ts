@@ -2,8 +2,9 @@
 // `describeLogConformance` with a factory that opens a fresh, empty store; capabilities a store
 // lacks (durability, sharing) are simply not offered by its factory, and their tests are skipped.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import type {
+  AppendOptions,
   EventLog,
   NewEvent,
   ReadResult,
@@ -41,6 +42,11 @@ const none = () => false;
 
 function event(data: string, topics: readonly string[] = ['t'], extra: Partial<NewEvent> = {}): NewEvent {
   return { topics, data, private: false, ...extra };
+}
+
+/** Append options with an idempotency key (a 5-minute window, 100 keys unless told). */
+function keyed(key: string, rule: { windowMs?: number; maxKeys?: number } = {}): AppendOptions {
+  return { idempotency: { key, windowMs: rule.windowMs ?? 300_000, maxKeys: rule.maxKeys ?? 100 } };
 }
 
 export async function waitUntil(
@@ -112,6 +118,24 @@ export function describeLogConformance(name: string, options: ConformanceOptions
     const subject = await options.open(retention);
     try {
       await body(subject);
+    } finally {
+      await subject.cleanup();
+    }
+  }
+
+  /** Runs `body` on a fresh store that has `capability`, or skips the test for a store without it. */
+  async function withCapability<K extends 'reopen' | 'another'>(
+    t: TestContext,
+    capability: K,
+    body: (subject: LogUnderTest & Required<Pick<LogUnderTest, K>>) => Promise<void>,
+  ) {
+    const subject = await options.open();
+    try {
+      if (!subject[capability]) {
+        t.skip(capability === 'reopen' ? 'not a durable store' : 'not a shared store');
+        return;
+      }
+      await body(subject as LogUnderTest & Required<Pick<LogUnderTest, K>>);
     } finally {
       await subject.cleanup();
     }
@@ -363,13 +387,8 @@ export function describeLogConformance(name: string, options: ConformanceOptions
         assert.deepEqual(seen.gaps, []);
       }));
 
-    it('tail sees appends made through another instance on the same store, in the same order', async (t) => {
-      const subject = await options.open();
-      try {
-        if (!subject.another) {
-          t.skip('not a shared store');
-          return;
-        }
+    it('tail sees appends made through another instance on the same store, in the same order', (t) =>
+      withCapability(t, 'another', async (subject) => {
         const a = subject.log;
         const b = await subject.another();
         const seenA = new TailRecorder();
@@ -396,10 +415,93 @@ export function describeLogConformance(name: string, options: ConformanceOptions
         assert.deepEqual([...seenA.events.map((e) => e.id)].sort(), [...ids].sort(), 'every event, once');
         assert.equal((await readAll(b, await b.head())).events.length, 0);
         assert.equal(await a.head(), await b.head());
-      } finally {
-        await subject.cleanup();
-      }
-    });
+      }));
+
+    it('idempotent appends: a known key stores nothing and answers the first id; another key appends', () =>
+      withLog(undefined, async ({ log }) => {
+        const start = await log.head();
+        const seen = new TailRecorder();
+        log.tail(seen);
+        const first = await log.append(event('once'), keyed('k1'));
+        assert.equal(first.replayed, undefined, 'the first append is not a replay');
+        const again = await log.append(event('once'), keyed('k1'));
+        assert.equal(again.id, first.id, 'the same key answers the first id');
+        assert.equal(again.time, first.time);
+        assert.equal(again.replayed, true);
+        // Overlapping appends with one key (one turn, one batch): still one event.
+        const overlapping = await Promise.all(
+          Array.from({ length: 5 }, () => log.append(event('twice'), keyed('k2'))),
+        );
+        assert.equal(new Set(overlapping.map((e) => e.id)).size, 1, 'one id for one key');
+        assert.equal(overlapping.filter((e) => e.replayed === undefined).length, 1, 'one of them appended');
+        const other = await log.append(event('once'), keyed('k3'));
+        assert.ok(log.compareIds(other.id, overlapping[0]!.id) > 0, 'another key is another event');
+        const plain = await log.append(event('no key'));
+        await seen.waitFor(4);
+        const { events } = await readAll(log, start);
+        assert.deepEqual(
+          events.map((e) => e.id),
+          [first.id, overlapping[0]!.id, other.id, plain.id],
+        );
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(seen.events.length, 4, 'a replay is never tailed');
+      }));
+
+    it('idempotent appends: keys are forgotten after their window and past the count bound', () =>
+      withLog(undefined, async ({ log }) => {
+        const short = { windowMs: 300, maxKeys: 1000 };
+        const first = await log.append(event('a'), keyed('old', short));
+        assert.equal((await log.append(event('a'), keyed('old', short))).id, first.id);
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        const later = await log.append(event('a'), keyed('old', short));
+        assert.equal(later.replayed, undefined, 'past the window, the key is new again');
+        assert.ok(log.compareIds(later.id, first.id) > 0);
+
+        const few = { windowMs: 60_000, maxKeys: 2 };
+        const x = await log.append(event('x'), keyed('x', few));
+        await log.append(event('y'), keyed('y', few));
+        await log.append(event('z'), keyed('z', few));
+        assert.equal((await log.append(event('z'), keyed('z', few))).replayed, true, 'the newest are kept');
+        const xAgain = await log.append(event('x'), keyed('x', few));
+        assert.equal(xAgain.replayed, undefined, 'the oldest key went past the count bound');
+        assert.notEqual(xAgain.id, x.id);
+      }));
+
+    it('idempotent appends: instances sharing a store, racing with one key, store one event', (t) =>
+      withCapability(t, 'another', async (subject) => {
+        const a = subject.log;
+        const b = await subject.another();
+        const start = await a.head();
+        for (let round = 0; round < 20; round++) {
+          const pair = await Promise.all([
+            a.append(event(`r${round}`), keyed(`race${round}`)),
+            b.append(event(`r${round}`), keyed(`race${round}`)),
+          ]);
+          assert.equal(pair[0].id, pair[1].id, `round ${round}: one id`);
+          assert.equal(pair.filter((e) => e.replayed).length, 1, `round ${round}: one replay`);
+        }
+        const { events } = await readAll(b, start);
+        assert.deepEqual(
+          events.map((e) => e.data),
+          Array.from({ length: 20 }, (_, i) => `r${i}`),
+        );
+      }));
+
+    it('idempotent appends: durable stores remember keys across a reopen', (t) =>
+      withCapability(t, 'reopen', async (subject) => {
+        const first = await subject.log.append(event('kept'), keyed('durable'));
+        const head = await subject.log.head();
+        await subject.log.close();
+        const again = await subject.reopen();
+        try {
+          const retried = await again.append(event('kept'), keyed('durable'));
+          assert.equal(retried.id, first.id, 'the key survives the reopen');
+          assert.equal(retried.replayed, true);
+          assert.equal(await again.head(), head, 'nothing appended');
+        } finally {
+          await again.close();
+        }
+      }));
 
     it('close settles pending appends, and the log refuses appends once closed', async () => {
       const subject = await options.open();
@@ -470,13 +572,8 @@ export function describeLogConformance(name: string, options: ConformanceOptions
         }
       }));
 
-    it('durable stores: reopening keeps the history readable and ids increasing', async (t) => {
-      const subject = await options.open();
-      try {
-        if (!subject.reopen) {
-          t.skip('not a durable store');
-          return;
-        }
+    it('durable stores: reopening keeps the history readable and ids increasing', (t) =>
+      withCapability(t, 'reopen', async (subject) => {
         const start = await subject.log.head();
         const before: StoredEvent[] = [];
         for (let i = 0; i < 5; i++) before.push(await subject.log.append(event(`before${i}`)));
@@ -500,9 +597,6 @@ export function describeLogConformance(name: string, options: ConformanceOptions
         } finally {
           await again.close();
         }
-      } finally {
-        await subject.cleanup();
-      }
-    });
+      }));
   });
 }

@@ -9,8 +9,8 @@
 // socket; a server that stops answering (SIGSTOP, a stalled host) leaves written commands waiting.
 // So every call races its own timer and rejects with LogUnavailableError when it fires. The
 // command may still run later on the server: an append that was refused to its caller can appear
-// in the stream afterwards (the caller was told nothing was acknowledged; nothing acknowledged is
-// ever lost or delivered twice).
+// in the stream afterwards, so the error says the outcome is unknown (`outcomeUnknown`); a caller
+// that retries with the same idempotency key finds the first append's id (see idempotent-append.ts).
 
 import type { ConnectionOptions } from 'node:tls';
 import { createClient, ErrorReply } from '@redis/client';
@@ -82,7 +82,10 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new LogUnavailableError(`Redis did not answer ${what} within ${ms} ms`)),
+      () =>
+        reject(
+          new LogUnavailableError(`Redis did not answer ${what} within ${ms} ms`, { outcomeUnknown: true }),
+        ),
       ms,
     );
   });

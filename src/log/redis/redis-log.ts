@@ -1,5 +1,7 @@
 import { ErrorReply } from '@redis/client';
 import type {
+  AppendedEvent,
+  AppendOptions,
   ClusterBoard,
   EventLog,
   KeptRecords,
@@ -11,6 +13,7 @@ import type {
 } from '../event-log.js';
 import { retentionBounds } from '../retention.js';
 import { StoreOpenError } from '../store-errors.js';
+import { replayedEvent, storedEvent } from '../stored-event.js';
 import {
   call,
   connect,
@@ -22,6 +25,7 @@ import {
   withDeadline,
 } from './client.js';
 import { redisClusterBoard } from './cluster-board.js';
+import { appendOnce } from './idempotent-append.js';
 import { redisKeptRecords } from './kept-records.js';
 import { lastTrimmed, StreamRetention, trimmedKeyOf } from './retention.js';
 import { entryFields, entryTime, PAGE_ENTRIES, type RawEntry, toEvent } from './stream-entry.js';
@@ -162,27 +166,22 @@ export class RedisLog implements EventLog {
     if (this.#closed) throw new Error('the log is closed');
   }
 
-  async append(event: NewEvent): Promise<StoredEvent> {
+  async append(event: NewEvent, options: AppendOptions = {}): Promise<AppendedEvent> {
     this.#checkOpen();
-    const pending = call<string>(
-      this.#commands,
-      ['XADD', this.stream, '*', ...entryFields(event)],
-      this.#timeoutMs,
-      'XADD',
-    );
+    const fields = entryFields(event);
+    const rule = options.idempotency;
+    const pending =
+      rule === undefined
+        ? call<string>(this.#commands, ['XADD', this.stream, '*', ...fields], this.#timeoutMs, 'XADD').then(
+            (id) => ({ id, appended: true }),
+          )
+        : appendOnce(this.#commands, this.stream, fields, rule, this.#timeoutMs);
     this.#inflight.add(pending);
     try {
-      const id = await pending;
-      this.#retention.appended();
-      return {
-        id,
-        topics: event.topics,
-        data: event.data,
-        type: event.type,
-        retry: event.retry,
-        private: event.private,
-        time: entryTime(id),
-      };
+      const { id, appended } = await pending;
+      if (appended) this.#retention.appended();
+      const stored: StoredEvent = storedEvent(event, id, entryTime(id));
+      return appended ? stored : replayedEvent(event, id, stored.time);
     } finally {
       this.#inflight.delete(pending);
     }

@@ -62,7 +62,19 @@ export function createMetrics(hub: Hub, http: HttpCounters): Registry {
     'Streams ended because their credential expired',
     () => c.credentialExpiries,
   );
-  counter('herald_events_published_total', 'Events appended to the log', () => c.eventsPublished);
+  counter(
+    'herald_events_published_total',
+    'Application events appended to the log (system snapshots apart)',
+    () => c.eventsPublished,
+  );
+  counter(
+    'herald_system_events_published_total',
+    "Live snapshots published to system topics ($SYS/, the monitor's), never stored",
+    () => c.systemEventsPublished,
+  );
+  gauge('herald_store_up', 'Whether the event store answers (1) or is unavailable (0)', () =>
+    hub.storeHealth.up ? 1 : 0,
+  );
   counter(
     'herald_events_delivered_total',
     'Event deliveries written to subscribers',

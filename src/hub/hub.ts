@@ -25,6 +25,7 @@ import { SelectorCache } from './selector-cache.js';
 import { Session, type Subscription } from './session.js';
 import { SessionRegistry } from './session-registry.js';
 import type { Sink } from './sink.js';
+import { StoreHealth } from './store-health.js';
 import {
   type Admission,
   admitSubscriber,
@@ -32,6 +33,7 @@ import {
   type SubscribeRequest,
 } from './subscriber-admission.js';
 import { isSystemTopic, parseTopic, type TopicSelector } from './topic-selector.js';
+import { watchedLog } from './watched-log.js';
 import { WireCache } from './wire-cache.js';
 
 export interface HubCoreOptions {
@@ -69,6 +71,18 @@ export interface OpenOptions {
   heartbeat: boolean;
 }
 
+/** What /healthz reports: the hub's state, decided here; HTTP picks the status from it. */
+export interface HubHealth {
+  /** `ok`; `degraded` while the store is unavailable; `closing` once shutting down. */
+  readonly status: 'ok' | 'degraded' | 'closing';
+  readonly store: 'up' | 'unavailable';
+  /** While the store is unavailable: since when (ms since the epoch), and why. */
+  readonly storeDownSince?: number;
+  readonly storeReason?: string;
+  /** The newest event id (the last one this hub knew, while the store is unavailable). */
+  readonly head: string;
+}
+
 const STORE_GAP_REASON = 'the event store lost events (it restarted or went back in time)';
 
 /**
@@ -78,6 +92,8 @@ const STORE_GAP_REASON = 'the event store lost events (it restarted or went back
  */
 export class Hub {
   readonly counters: HubCounters = newCounters();
+  /** Whether the store answers: read by /healthz, /metrics, the monitor and the log lines. */
+  readonly storeHealth = new StoreHealth();
   readonly #options: HubCoreOptions;
   readonly #log: EventLog;
   readonly #sessions = new SessionRegistry();
@@ -93,10 +109,13 @@ export class Hub {
   readonly #tick: NodeJS.Timeout;
   readonly #heartbeat: NodeJS.Timeout;
   #closed: Promise<void> | undefined;
+  /** The newest id this hub knows of (from its tail), so that system snapshots never ask the store. */
+  #head: string | undefined;
+  #probing = false;
 
   constructor(options: HubCoreOptions) {
     this.#options = options;
-    this.#log = options.log;
+    this.#log = watchedLog(options.log, this.storeHealth);
     this.#delivery = new Delivery(this.counters, options.limits.maxUnsentBytesPerSession, (session) =>
       this.closeSession(session, 'destroy'),
     );
@@ -121,6 +140,12 @@ export class Hub {
       event: (event) => this.#onEvent(event),
       gap: (lastId, head) => this.#onLogGap(lastId, head),
     });
+    this.#log.head().then(
+      (head) => {
+        this.#head ??= head;
+      },
+      () => {}, // Reported to storeHealth; the tail or the probe fills #head later.
+    );
     // One timer each for the whole hub, never one per connection.
     this.#tick = setInterval(() => this.#everySecond(), 1000).unref();
     // A sweep every half interval (at least 250 ms); a stream quiet for `heartbeatMs` gets a
@@ -179,6 +204,29 @@ export class Hub {
     return this.#log.head();
   }
 
+  /**
+   * The hub's health: the store is asked for its head only while it is up (an outage's end is
+   * noticed by the probe), so a health check answers promptly during an outage.
+   */
+  async health(): Promise<HubHealth> {
+    let head = this.#head ?? '';
+    if (this.storeHealth.up)
+      try {
+        head = await this.#log.head();
+      } catch (error) {
+        if (!(error instanceof LogUnavailableError)) throw error;
+      }
+    const store = this.storeHealth;
+    if (store.downSince === undefined) return { status: this.closing ? 'closing' : 'ok', store: 'up', head };
+    return {
+      status: this.closing ? 'closing' : 'degraded',
+      store: 'unavailable',
+      storeDownSince: store.downSince,
+      storeReason: store.reason,
+      head,
+    };
+  }
+
   /** Orders two event ids of this hub's log. */
   compareIds(a: string, b: string): number {
     return this.#log.compareIds(a, b);
@@ -199,11 +247,12 @@ export class Hub {
 
   async #append(event: NewEvent): Promise<{ id: string }> {
     if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
-    // The hub's own system topics are live snapshots, not history: they bypass the log.
+    // The hub's own system topics are live snapshots, not history: they bypass the log (and go on
+    // while the store is out), and are counted apart from the application's events.
     if (event.topics.every(isSystemTopic)) {
-      this.counters.eventsPublished++;
+      this.counters.systemEventsPublished++;
       this.#fanOut.send(WireCache.transient(event));
-      return { id: await this.#log.head() };
+      return { id: this.#head ?? (await this.#log.head()) };
     }
     return this.#store(event);
   }
@@ -299,12 +348,14 @@ export class Hub {
       this.#onRevocation(event);
       return;
     }
+    this.#head = event.id;
     this.counters.eventsPublished++;
     this.#fanOut.send(this.#wires.encode(event));
   }
 
   /** The log lost continuity: every live stream is told, and its resume point moves to the new head. */
   #onLogGap(lastId: string, head: string): void {
+    this.#head = head;
     for (const session of this.#sessions) {
       if (!session.live) continue;
       // Ids start over after the gap: nothing from the new head on was replayed.
@@ -388,6 +439,18 @@ export class Hub {
     this.#options.tickets?.sweep(now);
     this.#revocations.sweep(now);
     for (const session of this.#sessions.expired(now)) this.#expire(session);
+    this.#probeStore();
+  }
+
+  /** Asks the store whether it answers (one probe at a time): an idle hub notices outages too. */
+  #probeStore(): void {
+    if (this.#probing) return;
+    this.#probing = true;
+    this.#log.probe!()
+      .catch(() => {}) // Reported to storeHealth by the watched log.
+      .finally(() => {
+        this.#probing = false;
+      });
   }
 
   /** Ends a stream whose credential has expired (the sweep, or fan-out refusing it an event). */

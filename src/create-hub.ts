@@ -389,7 +389,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     cors: new CorsPolicy(options.corsOrigins ?? [], options.corsHeaders),
     authCookie,
     assets,
-    metrics: createMetrics(core, httpCounters),
+    metrics: createMetrics(core, httpCounters, keys.verifications),
     counters: httpCounters,
     polls,
     streams: monitor?.streams,

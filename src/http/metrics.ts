@@ -6,7 +6,7 @@ import type { HttpCounters } from './http-counters.js';
  * Prometheus metrics for one hub. Values are read from the hub's plain counters at scrape time,
  * so the hot path bumps integers and never touches prom-client.
  */
-export function createMetrics(hub: Hub, http: HttpCounters): Registry {
+export function createMetrics(hub: Hub, http: HttpCounters, tokenVerifications: () => number): Registry {
   const registry = new Registry();
   const c = hub.counters;
   const counter = (name: string, help: string, read: () => number) =>
@@ -56,6 +56,11 @@ export function createMetrics(hub: Hub, http: HttpCounters): Registry {
     'herald_publish_auth_failures_total',
     'Publish attempts with a missing or bad token',
     () => c.publishAuthFailures,
+  );
+  counter(
+    'herald_token_verifications_total',
+    'Tokens checked against a key (repeats of a recent token, valid or not, are answered from memory)',
+    tokenVerifications,
   );
   counter(
     'herald_credential_expiries_total',

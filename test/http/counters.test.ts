@@ -1,6 +1,7 @@
 // What the counters count: application events only, however long the monitor has been ticking.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { keyBytes, mintToken } from '../../src/auth/jwt.js';
 import { monitorHistory } from '../support/figures.js';
 import { httpRequest, sleep, startHub } from '../support/hub.js';
 
@@ -46,6 +47,36 @@ describe('the event counters', () => {
         snapshots.slice(1).map((s) => s.events.publishedPerSecond),
         snapshots.slice(1).map(() => 0),
       );
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('a repeated bad token costs one verification, and is refused the same way every time', async () => {
+    const hub = await startHub({ monitor: false });
+    try {
+      const forged = await mintToken(keyBytes('not-the-hub-key-0123456789abcdefghijklmnop'), {
+        publish: ['**'],
+      });
+      const before = metric(
+        (await httpRequest(`${hub.url}/metrics`)).body,
+        'herald_token_verifications_total',
+      );
+      const answers = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        const answer = await hub.post({ topic: 'news', data: 'x' }, { authorization: `Bearer ${forged}` });
+        answers.add(`${answer.status} ${answer.body}`);
+      }
+      assert.equal(answers.size, 1, [...answers].join('\n'));
+      assert.match([...answers][0]!, /^401 .*signature does not match/);
+      const after = metric(
+        (await httpRequest(`${hub.url}/metrics`)).body,
+        'herald_token_verifications_total',
+      );
+      assert.equal(after - before, 1);
+      await hub.publish('news', 'with the good token');
+      const good = metric((await httpRequest(`${hub.url}/metrics`)).body, 'herald_token_verifications_total');
+      assert.equal(good - after, 1, 'the good token is verified on its own');
     } finally {
       await hub.close();
     }

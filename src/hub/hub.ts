@@ -252,9 +252,24 @@ export class Hub {
     if (event.topics.every(isSystemTopic)) {
       this.counters.systemEventsPublished++;
       this.#fanOut.send(WireCache.transient(event));
-      return { id: this.#head ?? (await this.#log.head()) };
+      return { id: await this.#knownHead() };
     }
     return this.#store(event);
+  }
+
+  /**
+   * The newest id this hub knows of, without asking the store once known (a system snapshot must not
+   * wait for, or fail with, the store); '' while the store has never answered.
+   */
+  async #knownHead(): Promise<string> {
+    if (this.#head !== undefined) return this.#head;
+    try {
+      this.#head ??= await this.#log.head();
+      return this.#head;
+    } catch (error) {
+      if (error instanceof LogUnavailableError) return '';
+      throw error;
+    }
   }
 
   /** Appends to the log; nothing acknowledged when the store fails: the caller is told to retry. */
@@ -344,11 +359,11 @@ export class Hub {
   }
 
   #onEvent(event: StoredEvent): void {
+    this.#head = event.id;
     if (event.topics[0] === REVOCATION_TOPIC) {
       this.#onRevocation(event);
       return;
     }
-    this.#head = event.id;
     this.counters.eventsPublished++;
     this.#fanOut.send(this.#wires.encode(event));
   }

@@ -106,14 +106,18 @@ function mountTmpfs(size: string): { dir: string; unmount(): void } | string {
     rmSync(dir, { recursive: true, force: true });
     return 'cannot mount a tmpfs here (needs root): no small disk to fill';
   }
-  return {
-    dir,
-    unmount() {
-      // Lazily: a hub that failed mid-test may still hold the file; the mount goes once it lets go.
-      execFileSync('umount', ['-l', dir]);
-      rmSync(dir, { recursive: true, force: true });
-    },
+  let mountedNow = true;
+  const unmount = () => {
+    if (!mountedNow) return;
+    mountedNow = false;
+    process.off('exit', unmount);
+    // Lazily: a hub that failed mid-test may still hold the file; the mount goes once it lets go.
+    spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
   };
+  // Should the test process end first, the mount goes with it.
+  process.on('exit', unmount);
+  return { dir, unmount };
 }
 
 /** Writes a file until the disk is full. */
@@ -129,18 +133,33 @@ function fillDisk(path: string): void {
   }
 }
 
-const disk = mountTmpfs('2m');
+/** Why no tmpfs can be mounted here, or undefined (tried once, at once unmounted). */
+function cannotMount(): string | undefined {
+  const trial = mountTmpfs('64k');
+  if (typeof trial === 'string') return trial;
+  trial.unmount();
+  return undefined;
+}
 
-describe('a SQLite outage (disk full)', { skip: typeof disk === 'string' ? disk : undefined }, () => {
-  const { dir, unmount } = disk as Exclude<typeof disk, string>;
-  const path = join(dir, 'herald.db');
-  const filler = join(dir, 'filler');
+describe('a SQLite outage (disk full)', { skip: cannotMount() }, () => {
+  let dir = '';
+  let unmount = () => {};
+  let path = '';
+  let filler = '';
   const logger = recordingLogger();
   let hub: TestHub | undefined;
 
+  before(() => {
+    const disk = mountTmpfs('2m');
+    assert.ok(typeof disk !== 'string', disk as string);
+    ({ dir, unmount } = disk);
+    path = join(dir, 'herald.db');
+    filler = join(dir, 'filler');
+  });
+
   after(async () => {
-    rmSync(filler, { force: true });
-    await hub?.close();
+    if (filler !== '') rmSync(filler, { force: true });
+    await hub?.close().catch(() => {});
     unmount();
   });
 

@@ -254,6 +254,22 @@ function privateTopicsOf(options: HubOptions): TopicSelector[] {
   });
 }
 
+/** One line when the store becomes unavailable, one when it is back: never one per request or tick. */
+function logStoreChanges(core: Hub, logger: HubLogger): void {
+  core.storeHealth.onChange((change) => {
+    if (!change.up)
+      logger.error(
+        { store: 'unavailable', reason: change.reason },
+        `event store unavailable: ${change.reason} (publishes get 503 until it is back)`,
+      );
+    else
+      (logger.info ?? logger.error)(
+        { store: 'up', downForMs: change.downForMs },
+        `event store back after ${(change.downForMs / 1000).toFixed(1)} s`,
+      );
+  });
+}
+
 /**
  * Opens the store `options.store` names (any store URL; see `openStore` for its errors:
  * StoreUrlError for a malformed URL, StoreOpenError when it cannot be opened), applies `history`
@@ -332,6 +348,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     shedRetryMs: options.shedRetryMs ?? HUB_DEFAULTS.shedRetryMs,
     drainTimeoutMs: options.drainTimeoutMs ?? HUB_DEFAULTS.drainTimeoutMs,
   });
+  logStoreChanges(core, logger);
   const httpCounters = newHttpCounters();
   const polls = new LongPolls(
     core,
@@ -375,7 +392,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     cors: new CorsPolicy(options.corsOrigins ?? [], options.corsHeaders),
     authCookie,
     assets,
-    metrics: createMetrics(core, httpCounters),
+    metrics: createMetrics(core, httpCounters, keys.verifications),
     counters: httpCounters,
     polls,
     streams: monitor?.streams,

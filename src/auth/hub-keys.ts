@@ -96,6 +96,8 @@ export interface HubKeys {
   readonly subscribers: Authorizer | undefined;
   /** Resolves once both sides' keys are loaded; rejects with a KeySpecError saying which failed. */
   ready(): Promise<void>;
+  /** Tokens verified against a key so far, both sides (what the verified-token caches did not answer). */
+  verifications(): number;
 }
 
 /**
@@ -107,7 +109,7 @@ export interface HubKeys {
  */
 export function hubKeys(options: KeyOptions, context: (side: string) => AuthorizerContext): HubKeys {
   const pending: Array<{ side: string; authorizer: PendingAuthorizer }> = [];
-  const made = new Map<KeyOption, Authorizer>();
+  const made = new Map<KeyOption, VerifiedCache>();
   const make = (option: KeyOption, side: string): Authorizer => {
     if (isAuthorizer(option)) return option;
     const known = made.get(option);
@@ -130,9 +132,11 @@ export function hubKeys(options: KeyOptions, context: (side: string) => Authoriz
     subscriberKey === undefined
       ? shared
       : make(subscriberKey, both ? 'publisher and subscriber' : 'subscriber');
+  const caches = [...made.values(), ...(shared === undefined ? [] : [shared])];
   return {
     publishers,
     subscribers,
+    verifications: () => caches.reduce((sum, cache) => sum + cache.verifications, 0),
     async ready() {
       for (const { side, authorizer } of pending) {
         try {

@@ -63,3 +63,20 @@ export function tokenFailure(error: unknown, checks: ExpectedClaims = {}): Heral
   }
   return fail('the token could not be verified');
 }
+
+/**
+ * Whether a refusal holds for good, whatever the time: a signature that does not match, a
+ * malformed token, a wrong algorithm or claim, a token already expired (it only gets older). Not
+ * one that time heals (`nbf` or `iat` in the future), nor one without a verification behind it (no key for
+ * its kid, a key set that cannot be fetched: a refreshed key set may change them).
+ */
+export function isLastingFailure(error: HeraldError): boolean {
+  if (error.code !== 'unauthenticated' || !(error.cause instanceof errors.JOSEError)) return false;
+  const cause = error.cause;
+  if (cause instanceof errors.JWTExpired) return true;
+  // `nbf` in the future, or `iat` (with a maximum token age): valid later.
+  return !(
+    cause instanceof errors.JWTClaimValidationFailed &&
+    (cause.claim === 'nbf' || cause.claim === 'iat')
+  );
+}

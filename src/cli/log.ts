@@ -59,8 +59,14 @@ export function humanLine(json: string): string {
 /** The log goes to stdout (fd 1). */
 export function createLogger(level: LevelWithSilent): Logger {
   const out = process.stdout;
+  // An error's cause apart (`err.cause`), not appended to its message: Herald's errors already say
+  // their cause's reason ("Redis is unavailable: The client is offline"), which would come twice.
+  const serializers = { err: pino.stdSerializers.errWithCause };
   if (out.isTTY) {
-    return pino({ level, base: undefined }, { write: (line: string) => out.write(humanLine(line)) });
+    return pino(
+      { level, base: undefined, serializers },
+      { write: (line: string) => out.write(humanLine(line)) },
+    );
   }
-  return pino({ level, name: 'herald' }, pino.destination({ dest: 1, sync: true }));
+  return pino({ level, name: 'herald', serializers }, pino.destination({ dest: 1, sync: true }));
 }

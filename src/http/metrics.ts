@@ -6,7 +6,7 @@ import type { HttpCounters } from './http-counters.js';
  * Prometheus metrics for one hub. Values are read from the hub's plain counters at scrape time,
  * so the hot path bumps integers and never touches prom-client.
  */
-export function createMetrics(hub: Hub, http: HttpCounters): Registry {
+export function createMetrics(hub: Hub, http: HttpCounters, tokenVerifications: () => number): Registry {
   const registry = new Registry();
   const c = hub.counters;
   const counter = (name: string, help: string, read: () => number) =>
@@ -58,6 +58,11 @@ export function createMetrics(hub: Hub, http: HttpCounters): Registry {
     () => c.publishAuthFailures,
   );
   counter(
+    'herald_token_verifications_total',
+    'Tokens checked against a key (repeats of a recent token, valid or not, are answered from memory)',
+    tokenVerifications,
+  );
+  counter(
     'herald_credential_expiries_total',
     'Streams ended because their credential expired',
     () => c.credentialExpiries,
@@ -68,7 +73,19 @@ export function createMetrics(hub: Hub, http: HttpCounters): Registry {
     () => c.revokedStreams,
   );
   gauge('herald_revocations', 'Revoked subjects and token ids kept', () => hub.revocationCount);
-  counter('herald_events_published_total', 'Events appended to the log', () => c.eventsPublished);
+  counter(
+    'herald_events_published_total',
+    'Application events appended to the log (system snapshots apart)',
+    () => c.eventsPublished,
+  );
+  counter(
+    'herald_system_events_published_total',
+    "Live snapshots published to system topics ($SYS/, the monitor's), never stored",
+    () => c.systemEventsPublished,
+  );
+  gauge('herald_store_up', 'Whether the event store answers (1) or is unavailable (0)', () =>
+    hub.storeHealth.up ? 1 : 0,
+  );
   counter(
     'herald_events_delivered_total',
     'Event deliveries written to subscribers',

@@ -93,13 +93,7 @@ function endpointsOf(hub: Hub, options: RouterOptions): { endpoints: Map<string,
       path: '/healthz',
       methods: ['GET', 'HEAD'],
       operation: undefined,
-      serve: async () =>
-        json(hub.closing ? 503 : 200, {
-          status: hub.closing ? 'closing' : 'ok',
-          uptimeSeconds: Math.round((Date.now() - hub.counters.startedAt) / 1000),
-          connections: hub.connections,
-          head: await hub.head(),
-        }),
+      serve: async () => healthReply(hub),
     },
     {
       path: '/metrics',
@@ -122,6 +116,21 @@ function endpointsOf(hub: Hub, options: RouterOptions): { endpoints: Map<string,
   const endpoints = new Map<string, Endpoint>();
   for (const endpoint of list) if (!endpoints.has(endpoint.path)) endpoints.set(endpoint.path, endpoint);
   return { endpoints, api };
+}
+
+/** `/healthz`: 200 while all is well; 503 (load balancers take the hub out) while degraded or closing. */
+async function healthReply(hub: Hub): Promise<HttpReply> {
+  const { status, store, storeDownSince, storeReason, head } = await hub.health();
+  return json(status === 'ok' ? 200 : 503, {
+    status,
+    store,
+    ...(storeDownSince === undefined
+      ? {}
+      : { storeDownSince: new Date(storeDownSince).toISOString(), storeReason }),
+    uptimeSeconds: Math.round((Date.now() - hub.counters.startedAt) / 1000),
+    connections: hub.connections,
+    head,
+  });
 }
 
 /** A file served from memory; one carrying the hub's figures is the monitor's view operation. */

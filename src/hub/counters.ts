@@ -4,7 +4,10 @@ export interface HubCounters {
   connectionsOpened: number;
   connectionsClosed: number;
   connectionsShed: number;
+  /** Application events stored (system snapshots and the hub's own records apart). */
   eventsPublished: number;
+  /** Live snapshots published to system topics (`$SYS/`, the monitor's), never stored. */
+  systemEventsPublished: number;
   eventsDelivered: number;
   bytesOut: number;
   slowConsumerDisconnects: number;
@@ -23,6 +26,7 @@ export function newCounters(): HubCounters {
     connectionsClosed: 0,
     connectionsShed: 0,
     eventsPublished: 0,
+    systemEventsPublished: 0,
     eventsDelivered: 0,
     bytesOut: 0,
     slowConsumerDisconnects: 0,

@@ -35,6 +35,7 @@ import { SelectorCache } from './selector-cache.js';
 import { Session, type Subscription } from './session.js';
 import { SessionRegistry } from './session-registry.js';
 import type { Sink } from './sink.js';
+import { StoreHealth } from './store-health.js';
 import {
   type Admission,
   admitSubscriber,
@@ -42,6 +43,7 @@ import {
   type SubscribeRequest,
 } from './subscriber-admission.js';
 import { isSystemTopic, parseTopic, type TopicSelector } from './topic-selector.js';
+import { watchedLog } from './watched-log.js';
 import { WireCache } from './wire-cache.js';
 
 export interface HubCoreOptions {
@@ -79,6 +81,18 @@ export interface OpenOptions {
   heartbeat: boolean;
 }
 
+/** What /healthz reports: the hub's state, decided here; HTTP picks the status from it. */
+export interface HubHealth {
+  /** `ok`; `degraded` while the store is unavailable; `closing` once shutting down. */
+  readonly status: 'ok' | 'degraded' | 'closing';
+  readonly store: 'up' | 'unavailable';
+  /** While the store is unavailable: since when (ms since the epoch), and why. */
+  readonly storeDownSince?: number;
+  readonly storeReason?: string;
+  /** The newest event id (the last one this hub knew, while the store is unavailable). */
+  readonly head: string;
+}
+
 const STORE_GAP_REASON = 'the event store lost events (it restarted or went back in time)';
 
 /**
@@ -88,6 +102,8 @@ const STORE_GAP_REASON = 'the event store lost events (it restarted or went back
  */
 export class Hub {
   readonly counters: HubCounters = newCounters();
+  /** Whether the store answers: read by /healthz, /metrics, the monitor and the log lines. */
+  readonly storeHealth = new StoreHealth();
   readonly #options: HubCoreOptions;
   readonly #log: EventLog;
   readonly #sessions = new SessionRegistry();
@@ -105,10 +121,13 @@ export class Hub {
   readonly #tick: NodeJS.Timeout;
   readonly #heartbeat: NodeJS.Timeout;
   #closed: Promise<void> | undefined;
+  /** The newest id this hub knows of (from its tail), so that system snapshots never ask the store. */
+  #head: string | undefined;
+  #probing = false;
 
   constructor(options: HubCoreOptions) {
     this.#options = options;
-    this.#log = options.log;
+    this.#log = watchedLog(options.log, this.storeHealth);
     this.#delivery = new Delivery(this.counters, options.limits.maxUnsentBytesPerSession, (session) =>
       this.closeSession(session, 'destroy'),
     );
@@ -142,6 +161,12 @@ export class Hub {
       event: (event) => this.#onEvent(event),
       gap: (lastId, head) => this.#onLogGap(lastId, head),
     });
+    this.#log.head().then(
+      (head) => {
+        this.#head ??= head;
+      },
+      () => {}, // Reported to storeHealth; the tail or the probe fills #head later.
+    );
     // One timer each for the whole hub, never one per connection.
     this.#tick = setInterval(() => this.#everySecond(), 1000).unref();
     // A sweep every half interval (at least 250 ms); a stream quiet for `heartbeatMs` gets a
@@ -205,6 +230,29 @@ export class Hub {
     return this.#log.head();
   }
 
+  /**
+   * The hub's health: the store is asked for its head only while it is up (an outage's end is
+   * noticed by the probe), so a health check answers promptly during an outage.
+   */
+  async health(): Promise<HubHealth> {
+    let head = this.#head ?? '';
+    if (this.storeHealth.up)
+      try {
+        head = await this.#log.head();
+      } catch (error) {
+        if (!(error instanceof LogUnavailableError)) throw error;
+      }
+    const store = this.storeHealth;
+    if (store.downSince === undefined) return { status: this.closing ? 'closing' : 'ok', store: 'up', head };
+    return {
+      status: this.closing ? 'closing' : 'degraded',
+      store: 'unavailable',
+      storeDownSince: store.downSince,
+      storeReason: store.reason,
+      head,
+    };
+  }
+
   /** Orders two event ids of this hub's log. */
   compareIds(a: string, b: string): number {
     return this.#log.compareIds(a, b);
@@ -226,13 +274,29 @@ export class Hub {
 
   async #append(event: NewEvent, rule: IdempotencyRule | undefined): Promise<Published> {
     if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
-    // The hub's own system topics are live snapshots, not history: they bypass the log.
+    // The hub's own system topics are live snapshots, not history: they bypass the log (and go on
+    // while the store is out), and are counted apart from the application's events.
     if (event.topics.every(isSystemTopic)) {
-      this.counters.eventsPublished++;
+      this.counters.systemEventsPublished++;
       this.#fanOut.send(WireCache.transient(event));
-      return { id: await this.#log.head() };
+      return { id: await this.#knownHead() };
     }
     return this.#store(event, rule);
+  }
+
+  /**
+   * The newest id this hub knows of, without asking the store once known (a system snapshot must not
+   * wait for, or fail with, the store); '' while the store has never answered.
+   */
+  async #knownHead(): Promise<string> {
+    if (this.#head !== undefined) return this.#head;
+    try {
+      this.#head ??= await this.#log.head();
+      return this.#head;
+    } catch (error) {
+      if (error instanceof LogUnavailableError) return '';
+      throw error;
+    }
   }
 
   /**
@@ -333,6 +397,7 @@ export class Hub {
   }
 
   #onEvent(event: StoredEvent): void {
+    this.#head = event.id;
     if (event.topics[0] === REVOCATION_TOPIC) {
       this.#onRevocation(event);
       return;
@@ -345,6 +410,7 @@ export class Hub {
   #onLogGap(lastId: string, head: string): void {
     // A store that restarted empty lost its kept revocations too: this hub still knows them.
     this.#keptRevocations.rewrite();
+    this.#head = head;
     for (const session of this.#sessions) {
       if (!session.live) continue;
       // Ids start over after the gap: nothing from the new head on was replayed.
@@ -429,6 +495,18 @@ export class Hub {
     this.#options.tickets?.sweep(now);
     this.#revocations.sweep(now);
     for (const session of this.#sessions.expired(now)) this.#expire(session);
+    this.#probeStore();
+  }
+
+  /** Asks the store whether it answers (one probe at a time): an idle hub notices outages too. */
+  #probeStore(): void {
+    if (this.#probing) return;
+    this.#probing = true;
+    this.#log.probe!()
+      .catch(() => {}) // Reported to storeHealth by the watched log.
+      .finally(() => {
+        this.#probing = false;
+      });
   }
 
   /** Ends a stream whose credential has expired (the sweep, or fan-out refusing it an event). */

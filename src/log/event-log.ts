@@ -159,6 +159,12 @@ export interface EventLog {
   readonly kept?: KeptRecords;
   /** The cluster's board, for a log that hubs share (Redis); undefined for one process's log. */
   readonly board?: ClusterBoard;
+  /**
+   * Checks, cheaply, that the store would take a request now; rejects with LogUnavailableError
+   * when it would not. The hub calls it about once a second, so that an idle hub notices an outage
+   * and its end. Absent: the store cannot fail (memory).
+   */
+  probe?(): Promise<void>;
   /** Flushes and releases resources; pending appends settle first. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { EpochIds } from './epoch-ids.js';
@@ -119,6 +119,7 @@ export class SqliteLog implements EventLog {
   readonly #selectOldest: Database.Statement<[number, number], { seq: number; size: number; time: number }>;
   readonly #commitBatch: (batch: readonly Pending[], time: number) => Committed;
   readonly #deleteUpTo: (seq: number) => void;
+  readonly #setMeta: Database.Statement;
   /** Newest committed sequence number (or the floor set at open when nothing came after it). */
   #lastSeq: number;
   /** Newest sequence number deleted by retention; resume points at or after it lose nothing. */
@@ -134,6 +135,8 @@ export class SqliteLog implements EventLog {
   #listeners: TailListener[] = [];
   #closed = false;
   #commits = 0;
+  /** The last commit failed (disk full, file gone): the probe writes to see whether it would now. */
+  #failing = false;
 
   constructor(options: SqliteLogOptions) {
     this.path = resolve(options.path);
@@ -161,7 +164,7 @@ export class SqliteLog implements EventLog {
     try {
       db = new Database(this.path, { timeout: options.lockTimeoutMs ?? 500 });
     } catch (error) {
-      throw new StoreOpenError(`${where}: ${openFailure(error)}`, { cause: error });
+      throw new StoreOpenError(`${where}: ${openFailure(error, this.path)}`, { cause: error });
     }
     this.#db = db;
     try {
@@ -195,6 +198,7 @@ export class SqliteLog implements EventLog {
       );
       const deleteRows = db.prepare('DELETE FROM events WHERE seq <= ?');
       const setMeta = db.prepare('INSERT OR REPLACE INTO herald_meta (key, value) VALUES (?, ?)');
+      this.#setMeta = setMeta;
       const selectKey = db.prepare<[string], { seq: number; time: number }>(
         'SELECT seq, time FROM idempotency WHERE key = ?',
       );
@@ -246,7 +250,7 @@ export class SqliteLog implements EventLog {
       db.close();
       throw error instanceof StoreOpenError
         ? error
-        : new StoreOpenError(`${where}: ${openFailure(error)}`, { cause: error });
+        : new StoreOpenError(`${where}: ${openFailure(error, this.path)}`, { cause: error });
     }
     if (this.#maxAgeMs !== Number.POSITIVE_INFINITY) {
       const every = Math.max(10, Math.min(1000, this.#maxAgeMs / 4));
@@ -333,7 +337,9 @@ export class SqliteLog implements EventLog {
     let committed: Committed;
     try {
       committed = this.#commitBatch(batch, Date.now());
+      this.#failing = false;
     } catch (error) {
+      this.#failing = true;
       const failure = new LogUnavailableError(
         `the SQLite log could not store the event: ${reasonOf(error)}`,
         {
@@ -496,6 +502,20 @@ export class SqliteLog implements EventLog {
     return this.#ids.id(this.#lastSeq);
   }
 
+  /**
+   * Nothing to ask while commits succeed (the file is this process's alone); after a failed one, a
+   * small write says whether the next would succeed.
+   */
+  async probe(): Promise<void> {
+    if (!this.#failing || this.#closed) return;
+    try {
+      this.#setMeta.run('probe', String(Date.now()));
+      this.#failing = false;
+    } catch (error) {
+      throw new LogUnavailableError(`the SQLite log cannot write: ${reasonOf(error)}`, { cause: error });
+    }
+  }
+
   compareIds(a: string, b: string): number {
     return this.#ids.compare(a, b);
   }
@@ -541,9 +561,35 @@ function ensureFolder(folder: string): void {
   for (const path of missing.reverse()) mkdirSync(path);
 }
 
-/** A one-line reason for a failure to open or prepare the file. */
-function openFailure(error: unknown): string {
+/**
+ * Why the file cannot be written, when it or its folder is read-only (permissions, a read-only
+ * mount): SQLite then reports only a lock's "disk I/O error" (exclusive WAL mode), which says nothing
+ * useful.
+ */
+function readOnlyReason(path: string): string | undefined {
+  for (const [what, target] of [
+    ['the file', path],
+    ['its folder', dirname(path)],
+  ] as const) {
+    if (!existsSync(target)) continue;
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const why = code === 'EROFS' ? 'on a read-only file system' : 'not writable by this user';
+      return `${what} ${target} is read-only (${why}): herald writes the file and, beside it, its write-ahead log (-wal); make both writable for the user herald runs as, or give --store a path on a writable disk`;
+    }
+  }
+  return undefined;
+}
+
+/** A one-line reason for a failure to open or prepare the file at `path`. */
+function openFailure(error: unknown, path: string): string {
   const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^SQLITE_(IOERR|READONLY|CANTOPEN|PERM)/.test(code)) {
+    const readOnly = readOnlyReason(path);
+    if (readOnly !== undefined) return readOnly;
+  }
   switch (code) {
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':

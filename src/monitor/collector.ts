@@ -5,6 +5,7 @@ import { NAMED_STATS_TOPIC, publishNamedStats } from './named-stats.js';
 import { ProcessTop } from './process-top.js';
 import { type RatedCounters, RateMeter } from './rates.js';
 import type { ClusterMember, StatsSnapshot, SystemSample } from './snapshot.js';
+import { STORE_RULE, StoreWarning } from './store-warning.js';
 import { SystemStats } from './system-stats.js';
 import {
   DEFAULT_THRESHOLDS,
@@ -80,6 +81,12 @@ export function defaultSampler(topProcesses: number): (withProcesses: boolean) =
   };
 }
 
+/** The store's availability for a snapshot (figures of this process only: no request to the store). */
+function storeState(hub: Hub): StatsSnapshot['store'] {
+  const since = hub.storeHealth.downSince;
+  return since === undefined ? { up: true } : { up: false, downSince: since, reason: hub.storeHealth.reason };
+}
+
 /**
  * Publishes a snapshot of the hub and the machine to `$SYS/stats` every tick, and threshold
  * crossings to `$SYS/warnings`. A tick reads plain counters and sizes only: nothing per connection.
@@ -91,6 +98,7 @@ export class Collector {
   readonly #sample: (withProcesses: boolean) => SystemSample | Promise<SystemSample>;
   readonly #rates: RateMeter;
   readonly #watcher: ThresholdWatcher;
+  readonly #storeWarning: StoreWarning;
   readonly #snapshots: HistoryRing<StatsSnapshot>;
   readonly #warnings: HistoryRing<ThresholdEvent>;
   #timer: NodeJS.Timeout | undefined;
@@ -105,6 +113,7 @@ export class Collector {
     this.#sample = this.options.sample ?? defaultSampler(this.options.topProcesses);
     this.#rates = new RateMeter(this.#rated(), Date.now());
     this.#watcher = new ThresholdWatcher(this.options.thresholds);
+    this.#storeWarning = new StoreWarning(hub.storeHealth);
     this.#snapshots = new HistoryRing(Math.max(1, this.options.historySize));
     this.#warnings = new HistoryRing(Math.max(1, this.options.warningHistorySize));
   }
@@ -134,7 +143,10 @@ export class Collector {
       if (this.#stopped || this.#hub.closing) return undefined;
       const snapshot = this.#snapshot(sample, listed);
       const events = this.#watcher.evaluate(snapshot);
+      const store = this.#storeWarning.evaluate(snapshot.t);
+      if (store !== undefined) events.push(store);
       snapshot.warnings = this.#watcher.active();
+      if (this.#storeWarning.active) snapshot.warnings.push(STORE_RULE);
       await this.#hub.publish({
         topics: SYS_TOPICS.stats,
         type: 'stats',
@@ -213,6 +225,7 @@ export class Collector {
       bytesOut: { total: c.bytesOut, perSecond: rates.bytesOut },
       slowConsumerDisconnects: c.slowConsumerDisconnects,
       history: { events: size.events, bytes: size.bytes },
+      store: storeState(hub),
       load: sample.load,
       cpus: sample.cpus,
       cpu: sample.cpu,

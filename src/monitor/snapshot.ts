@@ -43,6 +43,8 @@ export interface StatsSnapshot {
   bytesOut: { total: number; perSecond: number };
   slowConsumerDisconnects: number;
   history: { events: number; bytes: number };
+  /** Whether the event store answers; while it does not, since when (epoch ms) and why. */
+  store: { up: boolean; downSince?: number; reason?: string };
   load: [number, number, number];
   cpus: number;
   cpu: { process: number; system: number };

@@ -269,6 +269,12 @@ export class RedisLog implements EventLog {
     return (await this.#info(this.#commands))?.lastGenerated ?? START;
   }
 
+  /** PING, with the usual deadline: what a publish would meet now. */
+  async probe(): Promise<void> {
+    this.#checkOpen();
+    await call(this.#commands, ['PING'], this.#timeoutMs, 'PING');
+  }
+
   compareIds(a: string, b: string): number {
     return compareStreamIds(a, b);
   }

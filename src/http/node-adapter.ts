@@ -1,6 +1,7 @@
 import { type Http2ServerRequest, constants as http2 } from 'node:http2';
 import type { HttpRequest } from './exchange.js';
 import type { HttpCounters, HubLogger } from './http-counters.js';
+import { bodyReadInFront } from './parsed-body.js';
 import { readRequestLimited } from './read-body.js';
 import { type NodeRequest, type NodeResponse, ResponseSink } from './response-sink.js';
 
@@ -67,7 +68,7 @@ function toHttpRequest(req: NodeRequest, proxies: TrustedProxies | undefined): H
     url: new URL(req.url?.startsWith('/') ? req.url : '/', 'http://herald.invalid'),
     header: (name) => headerOf(req, name),
     client: clientOf(req, proxies),
-    body: (limit) => readRequestLimited(req, limit, () => req.pause()),
+    body: async (limit) => bodyReadInFront(req, limit) ?? readRequestLimited(req, limit, () => req.pause()),
   };
 }
 

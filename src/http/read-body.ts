@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { HeraldError } from '../hub/refusal.js';
 
-function tooLarge(limit: number): HeraldError {
+export function tooLarge(limit: number): HeraldError {
   return new HeraldError('too-large', `body is larger than ${limit} bytes (maxPublishBodyBytes)`);
 }
 

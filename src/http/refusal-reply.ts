@@ -11,6 +11,7 @@ export const STATUS_OF: Readonly<Record<RefusalCode, number>> = {
   'unsupported-media': 415,
   'rate-limited': 429,
   unavailable: 503,
+  misconfigured: 500,
 };
 
 /** The hub's advice in HTTP's words: the header, parameter or flag that helps, after the reason. */

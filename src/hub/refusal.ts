@@ -13,7 +13,9 @@ export type RefusalCode =
   /** Over a rate or a per-client bound (429). */
   | 'rate-limited'
   /** The hub cannot take it now: full, shutting down, or its store is unreachable (503). */
-  | 'unavailable';
+  | 'unavailable'
+  /** The host app is set up so that the hub cannot serve this (a body parser read it first) (500). */
+  | 'misconfigured';
 
 /**
  * What the caller can do about a refusal, named by the hub and worded by each transport (over

@@ -52,7 +52,10 @@ export const BENCH: CommandSpec = {
     '--stream-url and --publish-url. Only loopback addresses are driven unless --allow-remote is given.\n' +
     'A Herald hub admits 1,000 streams and 2,000 publishes/s per client address by default\n' +
     '(--max-connections-per-client, --max-publishes-per-second-per-client); one machine is one client.\n' +
-    'Exit 0 when every event was published and reached every connected subscriber exactly once, else 1.',
+    'A publish refused (401/403) stops the run at once with the reason; streams the hub sheds (over\n' +
+    'its limits) are reported with the fix.\n' +
+    'Exit 0 when every stream opened and every event was published and reached every subscriber\n' +
+    'exactly once, else 1.',
   options: [
     {
       name: 'url',
@@ -233,11 +236,15 @@ class Latencies {
   }
 }
 
-type SubscriberState = 'connecting' | 'open' | 'failed' | 'ended';
+/** `shed`: the hub answered 200 with only a comment (its reason) and `retry:`, then ended the stream. */
+type SubscriberState = 'connecting' | 'open' | 'failed' | 'ended' | 'shed';
 
 class Subscriber {
   state: SubscriberState = 'connecting';
   request: ClientRequest | undefined;
+  /** Events of any kind the stream carried, and its last comment: a shed stream has none and one. */
+  events = 0;
+  comment: string | undefined;
   received = 0;
   duplicates = 0;
   /** One bit per sequence number. */
@@ -284,6 +291,8 @@ export interface BenchSummary {
   connected: number;
   failedToConnect: number;
   dropped: number;
+  /** Streams the hub shed at once (over its per-client or connection limit). */
+  shed: number;
   published: number;
   publishErrors: number;
   /** Events not sent: publishing was stopped (Ctrl-C), or fell too far behind the rate. */
@@ -294,7 +303,7 @@ export interface BenchSummary {
   latencyMs: { p50: number; p99: number; max: number };
   lost: number;
   duplicated: number;
-  firstErrors: { connect?: string; publish?: string; stream?: string };
+  firstErrors: { connect?: string; publish?: string; stream?: string; shed?: string };
 }
 
 interface ProgressStatus {
@@ -388,7 +397,11 @@ export async function bench(args: Args): Promise<number> {
     new Promise((resolve) => {
       const parser = createParser({
         maxEventSize: MAX_EVENT_CHARS,
+        onComment: (comment) => {
+          subscriber.comment = comment;
+        },
         onEvent: (event) => {
+          subscriber.events++;
           if (!event.data.startsWith(marker)) return;
           const receivedAt = now();
           let body: { seq?: unknown; t?: unknown };
@@ -409,6 +422,13 @@ export async function bench(args: Args): Promise<number> {
         if (subscriber.state === 'connecting') {
           subscriber.state = 'failed';
           firstErrors.connect ??= reason;
+        } else if (
+          subscriber.state === 'open' &&
+          subscriber.events === 0 &&
+          subscriber.comment !== undefined
+        ) {
+          subscriber.state = 'shed';
+          firstErrors.shed ??= subscriber.comment;
         } else if (subscriber.state === 'open') {
           subscriber.state = 'ended';
           firstErrors.stream ??= reason;
@@ -515,6 +535,8 @@ export async function bench(args: Args): Promise<number> {
     let published = 0;
     let publishErrors = 0;
     let inFlight = 0;
+    /** The first 401/403: publishing stops, since every later publish would be refused the same. */
+    let refusal: string | undefined;
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (config.token !== undefined) headers.authorization = `Bearer ${config.token}`;
     const deliveries = () => subscribers.reduce((sum, s) => sum + s.received, 0);
@@ -538,6 +560,7 @@ export async function bench(args: Args): Promise<number> {
         } else {
           publishErrors++;
           firstErrors.publish ??= `HTTP ${response.status}: ${text}`;
+          if (response.status === 401 || response.status === 403) refusal ??= firstErrors.publish;
         }
       } catch (error) {
         publishErrors++;
@@ -558,7 +581,7 @@ export async function bench(args: Args): Promise<number> {
       const tick = setInterval(
         () => {
           const due = Math.min(total, Math.floor(((now() - startedAt) * config.rate) / 1000) + 1);
-          while (!stopping && sent < due && inFlight < MAX_PUBLISHES_IN_FLIGHT) {
+          while (!stopping && refusal === undefined && sent < due && inFlight < MAX_PUBLISHES_IN_FLIGHT) {
             const p = publishOne(sent++);
             pending.add(p);
             p.then(() => pending.delete(p));
@@ -566,7 +589,7 @@ export async function bench(args: Args): Promise<number> {
           // Past the duration plus one publish timeout, what is left is not sent (a server that answers
           // too slowly for the rate keeps every slot busy).
           const late = now() - startedAt > config.durationSeconds * 1000 + PUBLISH_TIMEOUT_MS;
-          if (sent >= total || stopping || late) {
+          if (sent >= total || stopping || refusal !== undefined || late) {
             clearInterval(tick);
             resolve();
           }
@@ -575,6 +598,11 @@ export async function bench(args: Args): Promise<number> {
       );
     });
     await Promise.all(pending); // each one ends within PUBLISH_TIMEOUT_MS
+    if (refusal !== undefined) {
+      throw new CliError(`the hub refused the publish to ${config.publishUrl.href}: ${refusal}`, {
+        hint: 'pass a publisher token for the topic with --token or HERALD_TOKEN',
+      });
+    }
     const publishedIn = (now() - startedAt) / 1000;
 
     // Drain: give the streams a bounded time to receive every acknowledged event.
@@ -603,6 +631,7 @@ export async function bench(args: Args): Promise<number> {
       connected: connectedAtStart.length,
       failedToConnect: subscribers.filter((s) => s.state === 'failed').length,
       dropped: connectedAtStart.filter((s) => s.state === 'ended').length,
+      shed: subscribers.filter((s) => s.state === 'shed').length,
       published,
       publishErrors,
       notSent: total - sent,
@@ -620,7 +649,9 @@ export async function bench(args: Args): Promise<number> {
     };
     progress.stop();
     process.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : table(summary, config));
-    const clean = lost === 0 && duplicated === 0 && publishErrors === 0 && sent === total;
+    if (summary.shed > 0) process.stderr.write(`herald bench: ${shedReport(summary)}\n`);
+    const clean =
+      lost === 0 && duplicated === 0 && publishErrors === 0 && sent === total && summary.shed === 0;
     return clean ? 0 : 1;
   } finally {
     progress.stop();
@@ -633,6 +664,16 @@ export async function bench(args: Args): Promise<number> {
 const round = (n: number): number => Math.round(n * 100) / 100;
 const number = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => `${n < 10 ? n.toFixed(2) : n.toFixed(1)} ms`;
+
+/** Why streams were shed and what to do: a run from one machine is one client to the hub. */
+function shedReport(s: BenchSummary): string {
+  const head = `${number(s.shed)} of ${number(s.subscribers)} streams were shed`;
+  const perClient = /maxConnectionsPerClient (\d+)/.exec(s.firstErrors.shed ?? '');
+  if (perClient !== null) {
+    return `${head}: the hub's per-client limit is ${number(Number(perClient[1]))} streams and this machine is one client; run with fewer --subscribers, or start the hub with a higher --max-connections-per-client`;
+  }
+  return `${head}: ${s.firstErrors.shed}`;
+}
 
 function table(s: BenchSummary, config: BenchConfig): string {
   const rows: [string, string][] = [
@@ -650,6 +691,7 @@ function table(s: BenchSummary, config: BenchConfig): string {
     ['lost', number(s.lost)],
     ['duplicated', number(s.duplicated)],
     ['streams dropped', number(s.dropped)],
+    ['streams shed', number(s.shed)],
   ];
   const lines = [
     `herald bench: ${number(s.subscribers)} subscribers, ${number(config.rate)} events/s for ${config.durationSeconds} s`,

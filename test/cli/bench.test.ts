@@ -167,7 +167,8 @@ describe('herald bench', { timeout: 90_000 }, () => {
     assert.equal(summary.lost, 0);
   });
 
-  it('publish errors: counted, the first reason shown, exit 1', async () => {
+  it('a refused publish (401) stops the run at once with its reason, exit 1', async () => {
+    const before = await publishedTotal(hub);
     const run = await herald(
       [
         'bench',
@@ -180,13 +181,63 @@ describe('herald bench', { timeout: 90_000 }, () => {
         '--rate',
         '5',
         '--duration',
-        '1',
+        '30',
       ],
-      { timeoutMs: 30_000 },
+      { timeoutMs: 20_000 },
     );
-    assert.equal(run.code, 1);
-    assert.match(run.stdout, /^ {2}publish errors {6}5$/m);
-    assert.match(run.stdout, /^ {2}first publish error: HTTP 401: the token is not a well-formed JWT/m);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      /^herald: the hub refused the publish to http:\/\/127\.0\.0\.1:\d+\/publish: HTTP 401: the token is not a well-formed JWT/m,
+    );
+    assert.match(run.stderr, /--token or HERALD_TOKEN/);
+    assert.equal(run.stdout, '', 'no summary of a run that could not publish');
+    assert.equal((await publishedTotal(hub)) - before, 0);
+  });
+
+  it('without a token: stops at the first refusal, not after the whole duration', async () => {
+    const run = await herald(
+      ['bench', '--url', hub.url, '--subscribers', '1', '--rate', '2', '--duration', '1h'],
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /the hub refused the publish to .*: HTTP 401: /);
+  });
+
+  it('streams the hub sheds over its per-client limit: said so with the fix, exit 1', async () => {
+    const small = await startHub({ monitor: false, limits: { maxConnectionsPerClient: 3 } });
+    try {
+      const run = await herald(
+        [
+          'bench',
+          '--url',
+          small.url,
+          '--token',
+          small.token,
+          '--subscribers',
+          '5',
+          '--rate',
+          '5',
+          '--duration',
+          '1',
+          '--json',
+        ],
+        { timeoutMs: 30_000 },
+      );
+      assert.equal(run.code, 1, run.stderr);
+      const summary = JSON.parse(run.stdout) as Summary & { shed: number };
+      assert.equal(summary.shed, 2);
+      assert.equal(summary.connected, 3);
+      assert.equal(summary.lost, 0);
+      assert.match(
+        run.stderr,
+        /^herald bench: 2 of 5 streams were shed: the hub's per-client limit is 3 streams and this machine is one client; run with fewer --subscribers, or start the hub with a higher --max-connections-per-client$/m,
+      );
+    } finally {
+      await small.close();
+    }
   });
 
   const refused: [string, string[], RegExp][] = [

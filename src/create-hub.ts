@@ -262,11 +262,13 @@ function logStoreChanges(core: Hub, logger: HubLogger): void {
         { store: 'unavailable', reason: change.reason },
         `event store unavailable: ${change.reason} (publishes get 503 until it is back)`,
       );
-    else
-      (logger.info ?? logger.error)(
-        { store: 'up', downForMs: change.downForMs },
-        `event store back after ${(change.downForMs / 1000).toFixed(1)} s`,
-      );
+    else {
+      // Called on the logger itself: pino's methods need their `this`.
+      const fields = { store: 'up', downForMs: change.downForMs };
+      const message = `event store back after ${(change.downForMs / 1000).toFixed(1)} s`;
+      if (logger.info) logger.info(fields, message);
+      else logger.error(fields, message);
+    }
   });
 }
 

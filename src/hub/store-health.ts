@@ -52,6 +52,15 @@ export class StoreHealth {
   }
 
   #tell(change: StoreChange): void {
-    for (const listener of this.#listeners) listener(change);
+    // Told from inside a store request: a listener's failure must not fail the request (an event
+    // already stored would be reported as refused); it still surfaces.
+    for (const listener of this.#listeners)
+      try {
+        listener(change);
+      } catch (error) {
+        process.nextTick(() => {
+          throw error;
+        });
+      }
   }
 }

@@ -21,6 +21,7 @@ export function watchedLog(log: EventLog, health: StoreHealth): EventLog {
   return {
     // Every argument passes through: a wrapper that dropped one would drop a feature silently.
     append: (...args) => asked(() => log.append(...args)),
+    appendMany: (...args) => asked(() => log.appendMany(...args)),
     readAfter: (...args) => asked(() => log.readAfter(...args)),
     head: () => asked(() => log.head()),
     probe: () => asked(() => log.probe?.() ?? Promise.resolve()),

@@ -44,6 +44,17 @@ export interface AppendedEvent extends StoredEvent {
   readonly replayed?: true;
 }
 
+/**
+ * What a batch append resolves with: the new events' ids, in the order given (consecutive in the
+ * log); for an idempotent batch whose key was known, the ids of the first append with that key
+ * (one id when that was a single append), and `replayed`.
+ */
+export interface AppendedBatch {
+  readonly ids: readonly string[];
+  /** Present (true) when nothing was appended: the key named an earlier append. */
+  readonly replayed?: true;
+}
+
 /** The answer to a replay request. */
 export interface ReadResult {
   /** Matching events after the resume point, oldest first, at most `limit` of them. */
@@ -136,6 +147,13 @@ export interface EventLog {
    * key, never stores the event twice.
    */
   append(event: NewEvent, options?: AppendOptions): Promise<AppendedEvent>;
+  /**
+   * Stores every event of `events` or none (one transaction, one script): they get consecutive
+   * positions, with no other append between them, and the tail reports them in order. Resolves
+   * and rejects as `append` does; with `idempotency`, the key covers the whole batch (a known key
+   * stores nothing and resolves `replayed` with the first append's ids).
+   */
+  appendMany(events: readonly NewEvent[], options?: AppendOptions): Promise<AppendedBatch>;
   /**
    * Events after `afterId` (exclusive) that pass `filter`, oldest first: at most `limit` of them,
    * and no more than `maxBytes` of `data` (UTF-16 code units) unless the first alone is larger, so

@@ -1,8 +1,9 @@
 import type { IdempotencyRule } from './event-log.js';
 
-/** What a log remembers of an idempotent append: the event's id and when the key was first used. */
+/** What a log remembers of an idempotent append: its events' ids and when the key was first used. */
 export interface KeyRecord {
-  readonly id: string;
+  /** One id for a single append, every id of a batch in order. */
+  readonly ids: readonly string[];
   readonly time: number;
 }
 
@@ -19,7 +20,7 @@ export class IdempotencyKeys {
     return this.#records.get(rule.key);
   }
 
-  /** Remembers a key just used for `id`. */
+  /** Remembers a key just used for `record.ids`. */
   remember(rule: IdempotencyRule, record: KeyRecord): void {
     this.#records.delete(rule.key);
     this.#records.set(rule.key, record);

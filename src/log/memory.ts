@@ -1,5 +1,6 @@
 import { EpochIds } from './epoch-ids.js';
 import type {
+  AppendedBatch,
   AppendedEvent,
   AppendOptions,
   EventLog,
@@ -56,15 +57,40 @@ export class MemoryLog implements EventLog {
     const time = Date.now();
     const rule = options.idempotency;
     const known = rule && this.#keys.find(rule, time);
-    if (known) return replayedEvent(event, known.id, known.time);
+    if (known) return replayedEvent(event, known.ids[0]!, known.time);
+    const stored = this.#keep(event, time);
+    if (rule) this.#keys.remember(rule, { ids: [stored.id], time });
+    this.#evict(time);
+    for (const listener of this.#listeners) listener.event(stored);
+    return stored;
+  }
+
+  async appendMany(events: readonly NewEvent[], options?: AppendOptions): Promise<AppendedBatch> {
+    return this.appendManyNow(events, options);
+  }
+
+  /** Synchronous batch append: nothing runs between its events, so their positions are consecutive. */
+  appendManyNow(events: readonly NewEvent[], options: AppendOptions = {}): AppendedBatch {
+    if (this.#closed) throw new Error('the log is closed');
+    const time = Date.now();
+    const rule = options.idempotency;
+    const known = rule && this.#keys.find(rule, time);
+    if (known) return { ids: known.ids, replayed: true };
+    const stored = events.map((event) => this.#keep(event, time));
+    const ids = stored.map((event) => event.id);
+    if (rule) this.#keys.remember(rule, { ids, time });
+    this.#evict(time);
+    for (const event of stored) for (const listener of this.#listeners) listener.event(event);
+    return { ids };
+  }
+
+  /** Gives the event the next position and keeps it (retention runs after). */
+  #keep(event: NewEvent, time: number): StoredEvent {
     const stored: StoredEvent = storedEvent(event, this.#ids.id(this.#nextSeq++), time);
-    if (rule) this.#keys.remember(rule, { id: stored.id, time });
     const size = storedSize(stored);
     this.#events.push(stored);
     this.#sizes.push(size);
     this.#bytes += size;
-    this.#evict(stored.time);
-    for (const listener of this.#listeners) listener.event(stored);
     return stored;
   }
 

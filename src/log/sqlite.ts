@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { EpochIds } from './epoch-ids.js';
 import {
+  type AppendedBatch,
   type AppendedEvent,
   type AppendOptions,
   type EventLog,
@@ -66,15 +67,21 @@ interface Row {
   private: number;
 }
 
+/** One append waiting for this turn's commit: a single event or a batch, all or nothing. */
 interface Pending {
-  event: NewEvent;
+  events: readonly NewEvent[];
   rule: IdempotencyRule | undefined;
-  resolve: (stored: AppendedEvent) => void;
+  resolve: (outcome: Outcome) => void;
   reject: (error: Error) => void;
 }
 
-/** What one append of a committed batch came to: a new event (and its size), or a replayed one. */
-type Outcome = { stored: StoredEvent; size: number } | { replayed: AppendedEvent };
+/**
+ * What one append of a committed turn came to: its new events (and their total size), or, for a
+ * known key, where the first append with that key begins, how many events it had, and when.
+ */
+type Outcome =
+  | { stored: StoredEvent[]; size: number }
+  | { replayed: { seq: number; count: number; time: number } };
 
 interface Committed {
   outcomes: Outcome[];
@@ -199,10 +206,10 @@ export class SqliteLog implements EventLog {
       const deleteRows = db.prepare('DELETE FROM events WHERE seq <= ?');
       const setMeta = db.prepare('INSERT OR REPLACE INTO herald_meta (key, value) VALUES (?, ?)');
       this.#setMeta = setMeta;
-      const selectKey = db.prepare<[string], { seq: number; time: number }>(
-        'SELECT seq, time FROM idempotency WHERE key = ?',
+      const selectKey = db.prepare<[string], { seq: number; count: number; time: number }>(
+        'SELECT seq, count, time FROM idempotency WHERE key = ?',
       );
-      const insertKey = db.prepare('INSERT INTO idempotency (key, seq, time) VALUES (?, ?, ?)');
+      const insertKey = db.prepare('INSERT INTO idempotency (key, seq, count, time) VALUES (?, ?, ?, ?)');
       const expireKeys = db.prepare('DELETE FROM idempotency WHERE time < ?');
       const dropOldestKeys = db.prepare(
         'DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency ORDER BY time LIMIT ?)',
@@ -211,30 +218,37 @@ export class SqliteLog implements EventLog {
         let seq = this.#lastSeq;
         let keys = this.#keys;
         const outcomes: Outcome[] = [];
-        for (const { event, rule } of batch) {
+        for (const { events, rule } of batch) {
           if (rule) {
             keys -= expireKeys.run(time - rule.windowMs).changes;
             const known = selectKey.get(rule.key);
             if (known) {
-              const id = this.#ids.id(known.seq);
-              outcomes.push({ replayed: replayedEvent(event, id, known.time) });
+              outcomes.push({ replayed: known });
               continue;
             }
           }
-          const stored: StoredEvent = storedEvent(event, this.#ids.id(++seq), time);
-          const size = storedSize(stored);
-          this.#insert.run(
-            seq,
-            time,
-            JSON.stringify(stored.topics),
-            stored.data,
-            stored.type ?? null,
-            stored.retry ?? null,
-            stored.private ? 1 : 0,
-            size,
-          );
+          // One append's events take consecutive sequence numbers: nothing else runs in between.
+          const first = seq + 1;
+          const stored: StoredEvent[] = [];
+          let size = 0;
+          for (const event of events) {
+            const kept: StoredEvent = storedEvent(event, this.#ids.id(++seq), time);
+            const keptSize = storedSize(kept);
+            this.#insert.run(
+              seq,
+              time,
+              JSON.stringify(kept.topics),
+              kept.data,
+              kept.type ?? null,
+              kept.retry ?? null,
+              kept.private ? 1 : 0,
+              keptSize,
+            );
+            stored.push(kept);
+            size += keptSize;
+          }
           if (rule) {
-            insertKey.run(rule.key, seq, time);
+            insertKey.run(rule.key, first, events.length, time);
             if (++keys > rule.maxKeys) keys -= dropOldestKeys.run(keys - rule.maxKeys).changes;
           }
           outcomes.push({ stored, size });
@@ -303,9 +317,14 @@ export class SqliteLog implements EventLog {
       CREATE TABLE IF NOT EXISTS idempotency (
         key TEXT PRIMARY KEY,
         seq INTEGER NOT NULL,
-        time INTEGER NOT NULL
+        time INTEGER NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1
       );
       CREATE INDEX IF NOT EXISTS idempotency_time ON idempotency (time);`);
+    // Files made before batch appends get the count of events a key covers (1 for every old key).
+    const keyColumns = db.prepare('PRAGMA table_info(idempotency)').all() as { name: string }[];
+    if (!keyColumns.some((c) => c.name === 'count'))
+      db.exec('ALTER TABLE idempotency ADD COLUMN count INTEGER NOT NULL DEFAULT 1');
     const sequence = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as
       | { seq: number }
       | undefined;
@@ -318,14 +337,44 @@ export class SqliteLog implements EventLog {
   }
 
   append(event: NewEvent, options: AppendOptions = {}): Promise<AppendedEvent> {
-    if (this.#closed) return Promise.reject(new Error('the log is closed'));
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ event, rule: options.idempotency, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+    return new Promise((resolve, reject) =>
+      this.#enqueue([event], options, reject, (outcome) =>
+        resolve(
+          'stored' in outcome
+            ? outcome.stored[0]!
+            : replayedEvent(event, this.#ids.id(outcome.replayed.seq), outcome.replayed.time),
+        ),
+      ),
+    );
+  }
+
+  appendMany(events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendedBatch> {
+    return new Promise((resolve, reject) =>
+      this.#enqueue(events, options, reject, (outcome) => {
+        if ('stored' in outcome) return resolve({ ids: outcome.stored.map((e) => e.id) });
+        const { seq, count } = outcome.replayed;
+        const ids = Array.from({ length: count }, (_, i) => this.#ids.id(seq + i));
+        resolve({ ids, replayed: true });
+      }),
+    );
+  }
+
+  /** Queues an append for this turn's commit. */
+  #enqueue(
+    events: readonly NewEvent[],
+    options: AppendOptions,
+    reject: (error: Error) => void,
+    resolve: (outcome: Outcome) => void,
+  ): void {
+    if (this.#closed) {
+      reject(new Error('the log is closed'));
+      return;
+    }
+    this.#pending.push({ events, rule: options.idempotency, resolve, reject });
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
   }
 
   /** Commits every append of this turn in one transaction, then acknowledges and tails them. */
@@ -355,14 +404,11 @@ export class SqliteLog implements EventLog {
     const events: StoredEvent[] = [];
     for (const outcome of committed.outcomes)
       if ('stored' in outcome) {
-        events.push(outcome.stored);
-        this.#count++;
+        for (const event of outcome.stored) events.push(event);
+        this.#count += outcome.stored.length;
         this.#bytes += outcome.size;
       }
-    for (let i = 0; i < batch.length; i++) {
-      const outcome = committed.outcomes[i]!;
-      batch[i]!.resolve('stored' in outcome ? outcome.stored : outcome.replayed);
-    }
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(committed.outcomes[i]!);
     const listeners = this.#listeners;
     for (const event of events)
       for (const listener of listeners) {

@@ -9,6 +9,7 @@ function slowReplayLog(delayMs: number): EventLog {
   const log = new MemoryLog();
   return {
     append: (e) => log.append(e),
+    appendMany: (events) => log.appendMany(events),
     head: () => log.head(),
     compareIds: (a, b) => log.compareIds(a, b),
     tail: (l) => log.tail(l),
@@ -27,6 +28,7 @@ function laggingTailLog(lagMs: number): EventLog {
   const log = new MemoryLog();
   return {
     append: (e) => log.append(e),
+    appendMany: (events) => log.appendMany(events),
     head: () => log.head(),
     compareIds: (a, b) => log.compareIds(a, b),
     readAfter: (id, filter, limit) => log.readAfter(id, filter, limit),

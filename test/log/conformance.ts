@@ -503,6 +503,104 @@ export function describeLogConformance(name: string, options: ConformanceOptions
         }
       }));
 
+    it('batch appends: consecutive positions in order, answered and tailed in order, never split', () =>
+      withLog(undefined, async ({ log }) => {
+        const start = await log.head();
+        const seen = new TailRecorder();
+        log.tail(seen);
+        const batch = (name: string) => Array.from({ length: 5 }, (_, i) => event(`${name}${i}`));
+        // Singles and batches in one turn (one SQLite transaction, pipelined Redis calls).
+        const [a, , b] = await Promise.all([
+          log.appendMany(batch('a')),
+          log.append(event('x')),
+          log.appendMany(batch('b')),
+          log.append(event('y')),
+        ]);
+        assert.equal(a.replayed, undefined);
+        assert.equal(a.ids.length, 5);
+        assertIncreasing(log, a.ids, 'batch ids');
+        await seen.waitFor(12);
+        const { events } = await readAll(log, start);
+        assert.deepEqual(
+          seen.events.map((e) => e.id),
+          events.map((e) => e.id),
+          'tailed in log order',
+        );
+        const data = events.map((e) => e.data);
+        for (const [name, answer] of [
+          ['a', a],
+          ['b', b],
+        ] as const) {
+          const at = data.indexOf(`${name}0`);
+          assert.deepEqual(
+            data.slice(at, at + 5),
+            batch(name).map((e) => e.data),
+            `batch ${name} unsplit`,
+          );
+          assert.deepEqual(
+            events.slice(at, at + 5).map((e) => e.id),
+            answer.ids,
+            `batch ${name}'s ids`,
+          );
+        }
+        assert.deepEqual((await log.appendMany([event('one')])).ids.length, 1, 'a batch of one');
+      }));
+
+    it('batch appends: a key covers the whole batch, and answers the first append with it', () =>
+      withLog(undefined, async ({ log }) => {
+        const seen = new TailRecorder();
+        log.tail(seen);
+        const events = [event('k0'), event('k1'), event('k2')];
+        const first = await log.appendMany(events, keyed('batch'));
+        assert.equal(first.replayed, undefined);
+        const head = await log.head();
+        const again = await log.appendMany(events, keyed('batch'));
+        assert.deepEqual(again, { ids: first.ids, replayed: true }, 'the same ids, nothing appended');
+        const single = await log.append(event('k0'), keyed('batch'));
+        assert.equal(single.id, first.ids[0], "a single append with a batch's key answers its first id");
+        assert.equal(single.replayed, true);
+        const one = await log.append(event('solo'), keyed('single'));
+        assert.deepEqual(await log.appendMany(events, keyed('single')), { ids: [one.id], replayed: true });
+        await seen.waitFor(4);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(seen.events.length, 4, 'replays are never tailed');
+        assert.equal(log.compareIds(await log.head(), head) > 0, true);
+      }));
+
+    it('batch appends: instances sharing a store keep each batch unsplit, and one key stores one batch', (t) =>
+      withCapability(t, 'another', async (subject) => {
+        const a = subject.log;
+        const b = await subject.another();
+        const start = await a.head();
+        const batch = (name: string) => Array.from({ length: 20 }, (_, i) => event(`${name}-${i}`));
+        const [fromA, fromB] = await Promise.all([a.appendMany(batch('a')), b.appendMany(batch('b'))]);
+        const raced = await Promise.all([
+          a.appendMany(batch('r'), keyed('race')),
+          b.appendMany(batch('r'), keyed('race')),
+        ]);
+        assert.deepEqual(raced[0].ids, raced[1].ids, 'one batch for one key');
+        assert.equal(raced.filter((r) => r.replayed).length, 1);
+        const ids = (await readAll(b, start)).events.map((e) => e.id);
+        assert.equal(ids.length, 60);
+        for (const answer of [fromA, fromB, raced[0]]) {
+          const at = ids.indexOf(answer.ids[0]!);
+          assert.deepEqual(ids.slice(at, at + 20), answer.ids, 'consecutive');
+        }
+      }));
+
+    it('batch appends: durable stores remember a batch key across a reopen', (t) =>
+      withCapability(t, 'reopen', async (subject) => {
+        const first = await subject.log.appendMany([event('d0'), event('d1')], keyed('durable-batch'));
+        await subject.log.close();
+        const again = await subject.reopen();
+        try {
+          const retried = await again.appendMany([event('d0'), event('d1')], keyed('durable-batch'));
+          assert.deepEqual(retried, { ids: first.ids, replayed: true });
+        } finally {
+          await again.close();
+        }
+      }));
+
     it('close settles pending appends, and the log refuses appends once closed', async () => {
       const subject = await options.open();
       try {

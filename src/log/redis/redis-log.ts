@@ -1,5 +1,6 @@
 import { ErrorReply } from '@redis/client';
 import type {
+  AppendedBatch,
   AppendedEvent,
   AppendOptions,
   ClusterBoard,
@@ -25,7 +26,7 @@ import {
   withDeadline,
 } from './client.js';
 import { redisClusterBoard } from './cluster-board.js';
-import { appendOnce } from './idempotent-append.js';
+import { appendAll } from './idempotent-append.js';
 import { redisKeptRecords } from './kept-records.js';
 import { lastTrimmed, StreamRetention, trimmedKeyOf } from './retention.js';
 import { entryFields, entryTime, PAGE_ENTRIES, type RawEntry, toEvent } from './stream-entry.js';
@@ -173,15 +174,33 @@ export class RedisLog implements EventLog {
     const pending =
       rule === undefined
         ? call<string>(this.#commands, ['XADD', this.stream, '*', ...fields], this.#timeoutMs, 'XADD').then(
-            (id) => ({ id, appended: true }),
+            (id) => ({ ids: [id], appended: true }),
           )
-        : appendOnce(this.#commands, this.stream, fields, rule, this.#timeoutMs);
+        : appendAll(this.#commands, this.stream, [fields], rule, this.#timeoutMs);
+    const { ids, appended } = await this.#settled(pending, 1);
+    const stored: StoredEvent = storedEvent(event, ids[0]!, entryTime(ids[0]!));
+    return appended ? stored : replayedEvent(event, stored.id, stored.time);
+  }
+
+  async appendMany(events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendedBatch> {
+    this.#checkOpen();
+    const entries = events.map(entryFields);
+    const rule = options.idempotency;
+    const pending = appendAll(this.#commands, this.stream, entries, rule, this.#timeoutMs);
+    const { ids, appended } = await this.#settled(pending, events.length);
+    return appended ? { ids } : { ids, replayed: true };
+  }
+
+  /** Waits for an append (close lets it settle first) and counts the entries it added for retention. */
+  async #settled(
+    pending: Promise<{ ids: string[]; appended: boolean }>,
+    entries: number,
+  ): Promise<{ ids: string[]; appended: boolean }> {
     this.#inflight.add(pending);
     try {
-      const { id, appended } = await pending;
-      if (appended) this.#retention.appended();
-      const stored: StoredEvent = storedEvent(event, id, entryTime(id));
-      return appended ? stored : replayedEvent(event, id, stored.time);
+      const answer = await pending;
+      if (answer.appended) this.#retention.appended(entries);
+      return answer;
     } finally {
       this.#inflight.delete(pending);
     }

@@ -93,9 +93,10 @@ export class StreamRetention {
     if (this.#timer) clearInterval(this.#timer);
   }
 
-  /** Counts an append; past a tenth of the bound since the last pass, trims now rather than at the next tick. */
-  appended(): void {
-    if (++this.#appendsSinceTrim >= Math.max(100, this.#bounds.maxEvents / 10)) void this.#maintain();
+  /** Counts appended entries; past a tenth of the bound since the last pass, trims now rather than at the next tick. */
+  appended(entries = 1): void {
+    this.#appendsSinceTrim += entries;
+    if (this.#appendsSinceTrim >= Math.max(100, this.#bounds.maxEvents / 10)) void this.#maintain();
   }
 
   /** The estimate of the last pass (XLEN and MEMORY USAGE). */

@@ -24,6 +24,7 @@ import {
 } from './http/server.js';
 import { asset, clientBundleAssets, type StaticAsset } from './http/static-assets.js';
 import { TrustedProxies } from './http/trusted-proxies.js';
+import type { BatchOptions, PublishedBatch } from './hub/event-batch.js';
 import type { Published, PublishInput } from './hub/event-rules.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
@@ -167,6 +168,14 @@ export interface HeraldHub {
    * key used within the window stores nothing and resolves with the first id (and `replayed`).
    */
   publish(input: PublishInput): Promise<Published>;
+  /**
+   * Publishes a batch, all or nothing: every event is checked before any is stored (a bad one
+   * refuses the batch, naming it), then they are stored at consecutive positions and reach
+   * subscribers in order; resolves with their ids in order. At most `maxEventsPerBatch` events.
+   * With `idempotencyKey`, the key covers the whole batch: used within the window, it stores
+   * nothing and resolves with the first publish's ids (and `replayed`).
+   */
+  publishMany(inputs: readonly PublishInput[], options?: BatchOptions): Promise<PublishedBatch>;
   /**
    * Ends the streams of a subject's tokens issued until now (`{ subject }`, the `sub` claim), or of
    * one token (`{ tokenId }`, its `jti`), with `herald-reauth`, and refuses those tokens from then
@@ -408,6 +417,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
   const hub: HeraldHub = {
     // async: a refused input rejects the promise, as the type says, instead of throwing at the call.
     publish: async (input) => core.publish(input),
+    publishMany: async (inputs, options) => core.publishMany(inputs, options),
     revoke: async (revocation) => core.revoke(checkRevocation(revocation)),
     handler,
     fetch: fetchHandler(router, proxies),

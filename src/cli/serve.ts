@@ -52,7 +52,10 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   maxTopicsPerEvent: 'topics one event may be published to',
   maxEventBytes: 'bytes of data in one event',
   maxPublishBodyBytes: 'bytes of one publish request body',
-  maxPublishesPerSecondPerClient: 'authenticated publish requests per second from one client address',
+  maxEventsPerBatch: 'events in one batch publish (an application/x-ndjson body)',
+  maxPublishBatchBytes: 'bytes of one batch publish request body (application/x-ndjson)',
+  maxPublishesPerSecondPerClient:
+    'authenticated published events per second from one client address (a batch spends one per event)',
   maxAuthFailuresPerSecondPerClient:
     'publish attempts with a missing or bad token per second from one client address',
   maxTicketsPerSecondPerClient: 'POST /tickets requests per second from one client address',

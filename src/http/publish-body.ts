@@ -4,6 +4,7 @@ import { HeraldError, quote } from '../hub/refusal.js';
 
 const MEDIA_FORM = 'application/x-www-form-urlencoded';
 const MEDIA_JSON = 'application/json';
+const MEDIA_NDJSON = 'application/x-ndjson';
 
 // Publishers send the same Content-Type on every request, and a publish asks for it three times.
 let lastContentType: string | null = null;
@@ -28,6 +29,11 @@ function looksLikeJson(body: Buffer): boolean {
   return text.startsWith('{') || text.startsWith('[');
 }
 
+/** Is the body a batch, one JSON event a line (`application/x-ndjson`)? */
+export function isBatchMediaType(contentType: string | null): boolean {
+  return mediaType(contentType) === MEDIA_NDJSON;
+}
+
 /** Is it worth reading a refused body to say why (no Content-Type, or text/plain: often JSON)? */
 export function mayHintMediaType(contentType: string | null): boolean {
   const type = mediaType(contentType);
@@ -40,11 +46,14 @@ export function mayHintMediaType(contentType: string | null): boolean {
  */
 export function checkPublishMediaType(contentType: string | null, body?: Buffer): void {
   const type = mediaType(contentType);
-  if (type !== MEDIA_FORM && type !== MEDIA_JSON) {
+  if (type !== MEDIA_FORM && type !== MEDIA_JSON && type !== MEDIA_NDJSON) {
     const given = type === '' ? 'no Content-Type' : `unsupported Content-Type ${quote(type)}`;
     if (body !== undefined && looksLikeJson(body))
       throw new HeraldError('unsupported-media', `${given}; ${JSON_HINT}`);
-    throw new HeraldError('unsupported-media', `${given}: use ${MEDIA_FORM} or ${MEDIA_JSON}`);
+    throw new HeraldError(
+      'unsupported-media',
+      `${given}: use ${MEDIA_FORM} or ${MEDIA_JSON} (${MEDIA_NDJSON} for a batch)`,
+    );
   }
 }
 
@@ -110,8 +119,8 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-function parseJson(body: Buffer): PublishInput {
-  const text = body.toString('utf8');
+/** Reads one JSON publish (a body, or a line of a batch) into a PublishInput. Throws 400. */
+export function parseJsonPublish(text: string): PublishInput {
   if (jsonDepth(text) > MAX_JSON_DEPTH) {
     throw new HeraldError('invalid', `JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`);
   }
@@ -144,5 +153,5 @@ function parseJson(body: Buffer): PublishInput {
 /** Reads a publish request body (form or JSON, per DESIGN) into a PublishInput. Throws 400/415. */
 export function parsePublishBody(contentType: string | null, body: Buffer): PublishInput {
   checkPublishMediaType(contentType);
-  return mediaType(contentType) === MEDIA_FORM ? parseForm(body) : parseJson(body);
+  return mediaType(contentType) === MEDIA_FORM ? parseForm(body) : parseJsonPublish(body.toString('utf8'));
 }

@@ -2,9 +2,9 @@
 export class ClientBudget {
   #counts = new Map<string, number>();
 
-  /** Counts one; returns false when the client is over `perSecond` in this window. */
-  take(client: string, perSecond: number): boolean {
-    const n = (this.#counts.get(client) ?? 0) + 1;
+  /** Counts `count` (one unless told); returns false when the client is over `perSecond` in this window. */
+  take(client: string, perSecond: number, count = 1): boolean {
+    const n = (this.#counts.get(client) ?? 0) + count;
     this.#counts.set(client, n);
     return n <= perSecond;
   }

@@ -9,6 +9,7 @@ import type { Authorizer, Credential, Grant, IssuedTicket, Tickets } from './aut
 import { gapEvent, reauthEvent, resumeEvent, retryBlock } from './control-events.js';
 import { type HubCounters, newCounters } from './counters.js';
 import { Delivery } from './delivery.js';
+import { type BatchOptions, type PublishedBatch, toNewEvents } from './event-batch.js';
 import { type Published, type PublishInput, toNewEvent } from './event-rules.js';
 import { FanOut } from './fan-out.js';
 import { Handover } from './handover.js';
@@ -91,6 +92,24 @@ export interface HubHealth {
   readonly storeReason?: string;
   /** The newest event id (the last one this hub knew, while the store is unavailable). */
   readonly head: string;
+}
+
+/**
+ * A failed append as the caller is told it: a store that is unavailable is a 503 to retry, and
+ * when it may have taken `what` all the same, only a retry with the same idempotency key is safe.
+ */
+function storeRefusal(error: unknown, what: string): unknown {
+  if (!(error instanceof LogUnavailableError)) return error;
+  if (error.outcomeUnknown)
+    return new HeraldError(
+      'unavailable',
+      `the event store is unavailable: it did not answer in time (${error.message}); ${what} may have been stored`,
+      { retryAfterMs: 1000, advice: 'retry-with-idempotency-key', cause: error },
+    );
+  return new HeraldError('unavailable', `the event store is unavailable: ${error.message}`, {
+    retryAfterMs: 1000,
+    cause: error,
+  });
 }
 
 const STORE_GAP_REASON = 'the event store lost events (it restarted or went back in time)';
@@ -272,6 +291,45 @@ export class Hub {
     return this.#append(toNewEvent(input, limits), idempotencyRule(input.idempotencyKey, undefined, limits));
   }
 
+  /**
+   * Publishes a batch from inside the process (trusted, as `publish`), all or nothing: every event
+   * is checked before any is stored; they are stored at consecutive positions and reach
+   * subscribers in order. The idempotency key, if any, covers the whole batch.
+   */
+  publishMany(inputs: readonly PublishInput[], options: BatchOptions = {}): Promise<PublishedBatch> {
+    const limits = this.#options.limits;
+    const events = toNewEvents(inputs, options, limits);
+    return this.#storeMany(events, idempotencyRule(options.idempotencyKey, undefined, limits));
+  }
+
+  /**
+   * Publishes a batch for an admitted publisher: every event valid and covered by its grant, and
+   * the client's publish budget spent once per event (the admission spent the first).
+   */
+  publishManyAs(
+    grant: Grant,
+    client: string,
+    inputs: readonly PublishInput[],
+    options: BatchOptions = {},
+  ): Promise<PublishedBatch> {
+    const limits = this.#options.limits;
+    const events = toNewEvents(inputs, options, limits, (event) => checkPublishGrant(grant, event));
+    const rule = idempotencyRule(options.idempotencyKey, grant.subject, limits);
+    this.#admission.spendMore('maxPublishesPerSecondPerClient', client, events.length - 1);
+    return this.#storeMany(events, rule);
+  }
+
+  async #storeMany(events: readonly NewEvent[], rule: IdempotencyRule | undefined): Promise<PublishedBatch> {
+    if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
+    try {
+      const marked = events.map((event) => this.#rule.marked(event));
+      const stored = await this.#log.appendMany(marked, { idempotency: rule });
+      return stored.replayed ? { ids: stored.ids, replayed: true } : { ids: stored.ids };
+    } catch (error) {
+      throw storeRefusal(error, 'the events');
+    }
+  }
+
   async #append(event: NewEvent, rule: IdempotencyRule | undefined): Promise<Published> {
     if (this.closing) throw new HeraldError('unavailable', 'the hub is shutting down');
     // The hub's own system topics are live snapshots, not history: they bypass the log (and go on
@@ -309,17 +367,7 @@ export class Hub {
       const stored = await this.#log.append(this.#rule.marked(event), { idempotency: rule });
       return stored.replayed ? { id: stored.id, replayed: true } : { id: stored.id };
     } catch (error) {
-      if (!(error instanceof LogUnavailableError)) throw error;
-      if (error.outcomeUnknown)
-        throw new HeraldError(
-          'unavailable',
-          `the event store is unavailable: it did not answer in time (${error.message}); the event may have been stored`,
-          { retryAfterMs: 1000, advice: 'retry-with-idempotency-key', cause: error },
-        );
-      throw new HeraldError('unavailable', `the event store is unavailable: ${error.message}`, {
-        retryAfterMs: 1000,
-        cause: error,
-      });
+      throw storeRefusal(error, 'the event');
     }
   }
 

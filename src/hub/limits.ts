@@ -12,7 +12,14 @@ export interface Limits {
   maxEventBytes: number;
   /** Bytes of one publish request body. */
   maxPublishBodyBytes: number;
-  /** Authenticated publish requests per second from one client address. */
+  /** Events in one batch publish (`publishMany`, an NDJSON body). */
+  maxEventsPerBatch: number;
+  /** Bytes of one batch publish request body (NDJSON); each event keeps its own `maxEventBytes`. */
+  maxPublishBatchBytes: number;
+  /**
+   * Authenticated published events per second from one client address (a batch spends one per
+   * event, so that batching is no way around it; other publisher requests one each).
+   */
   maxPublishesPerSecondPerClient: number;
   /**
    * Publish attempts with a missing or bad credential per second from one client address; counted
@@ -44,6 +51,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxTopicsPerEvent: 16,
   maxEventBytes: 256 * 1024,
   maxPublishBodyBytes: 1024 * 1024,
+  maxEventsPerBatch: 1_000,
+  maxPublishBatchBytes: 8 * 1024 * 1024,
   maxPublishesPerSecondPerClient: 2_000,
   maxAuthFailuresPerSecondPerClient: 50,
   maxTicketsPerSecondPerClient: 50,

@@ -103,17 +103,25 @@ export class OperationAdmission {
       );
   }
 
-  #spend(limit: BudgetLimit, client: string): void {
+  /**
+   * Spends `count` more of a per-client budget after the admission's one: a batch of events
+   * spends one per event, so that batching is no way around the budget.
+   */
+  spendMore(limit: BudgetLimit, client: string, count: number): void {
+    if (count > 0) this.#spend(limit, client, count, ' (a batch spends one per event)');
+  }
+
+  #spend(limit: BudgetLimit, client: string, count = 1, why = ''): void {
     let budget = this.#budgets.get(limit);
     if (budget === undefined) {
       budget = new ClientBudget();
       this.#budgets.set(limit, budget);
     }
     const perSecond = this.#options.limits[limit];
-    if (!budget.take(client, perSecond))
+    if (!budget.take(client, perSecond, count))
       throw new HeraldError(
         'rate-limited',
-        `${BUDGET_WORDS[limit]}: at most ${perSecond} per second per client (${limit})`,
+        `${BUDGET_WORDS[limit]}: at most ${perSecond} per second per client (${limit})${why}`,
         {
           retryAfterMs: 1000,
         },

@@ -224,6 +224,28 @@ describe('the SQLite log', () => {
     }
   });
 
+  it('a file whose keys predate batches gets their count column, each old key covering one event', async () => {
+    const path = join(freshFolder(), 'old-keys.db');
+    const rule = (key: string) => ({ idempotency: { key, windowMs: 60_000, maxKeys: 100 } });
+    const first = new SqliteLog({ path });
+    const old = await first.append(event('old'), rule('old'));
+    await first.close();
+    const db = new Database(path);
+    db.exec('ALTER TABLE idempotency DROP COLUMN count');
+    db.close();
+    const log = new SqliteLog({ path });
+    try {
+      assert.deepEqual(await log.appendMany([event('old')], rule('old')), { ids: [old.id], replayed: true });
+      const batch = await log.appendMany([event('a'), event('b')], rule('new'));
+      assert.deepEqual(await log.appendMany([event('a'), event('b')], rule('new')), {
+        ids: batch.ids,
+        replayed: true,
+      });
+    } finally {
+      await log.close();
+    }
+  });
+
   it('creates the folder and file when missing', async () => {
     const path = join(freshFolder(), 'a', 'b', 'c', 'new.db');
     const log = new SqliteLog({ path });

@@ -38,6 +38,7 @@ type ScenarioName =
   | 'http-10k'
   | 'http-saturation'
   | 'http-publish-1'
+  | 'http-publish-batch'
   | 'latency'
   | 'saturation'
   | 'quiet';
@@ -86,6 +87,7 @@ const ALL_SCENARIOS: readonly ScenarioName[] = [
   'http-10k',
   'http-saturation',
   'http-publish-1',
+  'http-publish-batch',
   'latency',
   'saturation',
   'quiet',
@@ -125,6 +127,9 @@ const opts = {
   bigWindow: Number(option('big-seconds', quick ? '2' : '4')),
   httpSaturationWindow: Number(option('http-saturation-seconds', quick ? '2' : '3')),
   publishOneWindow: Number(option('publish-1-seconds', '2')),
+  publishBatchWindow: Number(option('publish-batch-seconds', '2')),
+  /** Events in each NDJSON request of the `http-publish-batch` scenario. */
+  batch: Number(option('batch', '100')),
   latencyWindow: Number(option('latency-seconds', quick ? '2' : '6')),
   saturationWindow: Number(option('saturation-seconds', '2')),
   quietWindow: Number(option('quiet-seconds', '1.5')),
@@ -232,6 +237,11 @@ async function waitForCount(server: Child, n: number, atLeast: boolean): Promise
 }
 
 /** How one server is published to over HTTP. */
+/** Herald's batch publish: `opts.batch` events a request, as NDJSON. */
+function batchTarget(active: Active, topic: string): PublishTarget {
+  return { ...publishTarget(active, topic), format: 'ndjson', batch: opts.batch };
+}
+
 function publishTarget(active: Active, topic: string): PublishTarget {
   if (active.kind === 'nchan')
     return { port: active.port, path: `/publish?topic=${topic}`, format: 'raw', topic, size: opts.size };
@@ -345,6 +355,27 @@ function scenarioPlan(active: Active, scenario: ScenarioName): Plan | undefined 
         stop: postStop,
         leadMs: 500,
         seconds: opts.publishOneWindow,
+      };
+    case 'http-publish-batch':
+      // Only Herald takes batches; its figure is read against the others' single-event rate.
+      if (!kind.startsWith('herald')) return undefined;
+      return {
+        group: solo,
+        subscribers: 1,
+        offered: Number.NaN,
+        start: call(loadgen, 'post-start', {
+          mode: 'saturation',
+          connections: opts.postConnections,
+          depth: opts.postDepth,
+          // Room for every batch in flight, so that the lag bound holds batches back no more than
+          // it holds single events back in http-publish-1.
+          maxLag: opts.maxLag + opts.postConnections * opts.postDepth * opts.batch,
+          group: solo,
+          target: batchTarget(active, 'solo'),
+        }),
+        stop: postStop,
+        leadMs: 500,
+        seconds: opts.publishBatchWindow,
       };
     case 'latency':
       if (!SERVERS[kind].node) return undefined;
@@ -740,10 +771,28 @@ function titles(): Record<ScenarioName, string> {
     'http-10k': `${opts.big} subs x ${opts.bigRate} ev/s (HTTP POST)`,
     'http-saturation': `${opts.subscribers} subs, saturation (HTTP POST)`,
     'http-publish-1': '1 sub, saturation (HTTP POST)',
+    'http-publish-batch': `1 sub, saturation (NDJSON, ${opts.batch} a POST)`,
     latency: `${opts.subscribers} subs x ${opts.rate} ev/s (IPC)`,
     saturation: `${opts.subscribers} subs, saturation (IPC)`,
     quiet: `${opts.subscribers} subs, nothing published`,
   };
+}
+
+/**
+ * Herald's acknowledged events per second with NDJSON batches against each server's single-event
+ * rate (http-publish-1), round by round (issue 21 asks for at least 5x Nchan's).
+ */
+function batchLine(results: Results): string {
+  const batches = results.get('http-publish-batch/herald') ?? [];
+  const against = (base: Kind) => {
+    const singles = results.get(`http-publish-1/${base}`) ?? [];
+    const ratios = batches
+      .map((r, i) => (r?.ackedPerSecond ?? Number.NaN) / (singles[i]?.ackedPerSecond ?? Number.NaN))
+      .filter(Number.isFinite);
+    return ratios.length === 0 ? '-' : `${median(ratios).toFixed(2)}x ${SERVERS[base].label}'s`;
+  };
+  const bases = (['nchan', 'raw', 'herald'] as Kind[]).filter((k) => opts.servers.includes(k));
+  return `acknowledged events/s with NDJSON batches of ${opts.batch}, 1 subscriber (target >= 5x Nchan's single-event rate): ${bases.map(against).join(', ')}`;
 }
 
 function report(results: Results, idle: Map<Kind, IdleResult>, seconds: number): void {
@@ -809,7 +858,7 @@ function report(results: Results, idle: Map<Kind, IdleResult>, seconds: number):
 
   // Throughput where the publisher goes as fast as it can: higher is better.
   const throughputRows: string[][] = [];
-  for (const scenario of ['http-saturation', 'http-publish-1', 'saturation'] as const) {
+  for (const scenario of ['http-saturation', 'http-publish-1', 'http-publish-batch', 'saturation'] as const) {
     if (!opts.scenarios.includes(scenario)) continue;
     for (const kind of opts.servers) {
       if (!results.has(`${scenario}/${kind}`)) continue;
@@ -920,6 +969,7 @@ function report(results: Results, idle: Map<Kind, IdleResult>, seconds: number):
     `${what} (no target): Herald / Nchan ${paired(results, scenario, 'herald', 'nchan', acked).text}, ` +
     `Herald / raw socket ${paired(results, scenario, 'herald', 'raw', acked).text}`;
   lines.push(info('acknowledged publishes/s at saturation, 1 subscriber', 'http-publish-1'));
+  lines.push(batchLine(results));
   lines.push(
     info(`acknowledged publishes/s at saturation, ${opts.subscribers} subscribers`, 'http-saturation'),
   );

@@ -8,13 +8,24 @@ import { eventData } from './payload.js';
 
 const HOST = '127.0.0.1';
 
+const MEDIA_TYPES: Readonly<Record<PublishTarget['format'], string>> = {
+  form: 'application/x-www-form-urlencoded',
+  raw: 'text/plain',
+  ndjson: 'application/x-ndjson',
+};
+
 /** How one server wants its events published. */
 export interface PublishTarget {
   port: number;
   /** Request path and query, e.g. `/publish` or `/publish?topic=bench`. */
   path: string;
-  /** `form`: `topic=T&data=D` form-encoded (Herald, the node baselines); `raw`: the data as the body (Nchan). */
-  format: 'form' | 'raw';
+  /**
+   * `form`: `topic=T&data=D` form-encoded (Herald, the node baselines); `raw`: the data as the body
+   * (Nchan); `ndjson`: a batch of `batch` events, one JSON object a line (Herald).
+   */
+  format: 'form' | 'raw' | 'ndjson';
+  /** Events per request (`ndjson` only; 1 otherwise). */
+  batch?: number;
   topic: string;
   /** A bearer token to send (Herald). */
   token?: string;
@@ -23,8 +34,9 @@ export interface PublishTarget {
 }
 
 export interface PublisherStats {
+  /** Events sent. */
   sent: number;
-  /** Requests answered with a 2xx status. */
+  /** Events acknowledged: those of requests answered with a 2xx status. */
   acked: number;
   /** Requests answered otherwise, or lost with their connection. */
   failed: number;
@@ -106,6 +118,8 @@ export class Publisher {
   readonly #maxInFlight: number;
   readonly #padding: string;
   readonly #prefix: string;
+  /** Events in each request. */
+  readonly #perRequest: number;
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
@@ -118,11 +132,12 @@ export class Publisher {
     this.#target = target;
     this.#maxInFlight = connections * depth;
     this.#padding = 'x'.repeat(target.size);
-    const type = target.format === 'form' ? 'application/x-www-form-urlencoded' : 'text/plain';
+    this.#perRequest = target.format === 'ndjson' ? (target.batch ?? 1) : 1;
+    const type = MEDIA_TYPES[target.format];
     const auth = target.token === undefined ? '' : `Authorization: Bearer ${target.token}\r\n`;
     this.#prefix = `POST ${target.path} HTTP/1.1\r\nHost: ${HOST}:${target.port}\r\nContent-Type: ${type}\r\n${auth}`;
     const onAnswer = (status: number, head: string): void => {
-      if (status >= 200 && status < 300) this.stats.acked++;
+      if (status >= 200 && status < 300) this.stats.acked += this.#perRequest;
       else {
         this.stats.failed++;
         this.stats.firstFailure ??= head;
@@ -156,14 +171,22 @@ export class Publisher {
   #send(): void {
     let best = this.#connections[0]!;
     for (const c of this.#connections) if (c.inFlight < best.inFlight) best = c;
-    const data = eventData(++this.#seq, this.#target.size, this.#padding);
-    const body =
-      this.#target.format === 'form'
-        ? new URLSearchParams({ topic: this.#target.topic, data }).toString()
-        : data;
+    const body = this.#body();
     best.inFlight++;
-    this.stats.sent++;
+    this.stats.sent += this.#perRequest;
     best.socket.write(`${this.#prefix}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+
+  /** The next request's body: one event, or a batch of them, each with the next sequence number. */
+  #body(): string {
+    const { format, topic, size } = this.#target;
+    if (format === 'raw') return eventData(++this.#seq, size, this.#padding);
+    if (format === 'form')
+      return new URLSearchParams({ topic, data: eventData(++this.#seq, size, this.#padding) }).toString();
+    let lines = '';
+    for (let i = 0; i < this.#perRequest; i++)
+      lines += `${JSON.stringify({ topic, data: eventData(++this.#seq, size, this.#padding) })}\n`;
+    return lines;
   }
 
   /** Publishes `rate` events per second (pipelined if answers are slower than the rate). */

@@ -22,6 +22,7 @@ export function watchedLog(log: EventLog, health: StoreHealth): EventLog {
     // Every argument passes through: a wrapper that dropped one would drop a feature silently.
     append: (...args) => asked(() => log.append(...args)),
     readAfter: (...args) => asked(() => log.readAfter(...args)),
+    readBefore: (...args) => asked(() => log.readBefore(...args)),
     head: () => asked(() => log.head()),
     probe: () => asked(() => log.probe?.() ?? Promise.resolve()),
     compareIds: (a, b) => log.compareIds(a, b),

@@ -25,6 +25,7 @@ import {
 import { asset, clientBundleAssets, type StaticAsset } from './http/static-assets.js';
 import { TrustedProxies } from './http/trusted-proxies.js';
 import type { Published, PublishInput } from './hub/event-rules.js';
+import type { HistoryAnswer, HistoryRequest } from './hub/history.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 import { DEFAULT_PRESENCE_MS, type HubRecord, Presence } from './hub/presence.js';
@@ -212,6 +213,11 @@ export interface HeraldHub {
    * `GET /subscriptions?topic=...` answers an anonymous caller (public subscriptions only).
    */
   subscriptionCounts(selectors: readonly string[]): Record<string, number>;
+  /**
+   * The newest events under the selectors, oldest first: what `GET /history?topic=...` answers an
+   * anonymous caller (public events only).
+   */
+  history(request: HistoryRequest): Promise<HistoryAnswer>;
   /** Every live hub of the cluster (this one first), as their heartbeats last said. */
   clusterHubs(): HubRecord[];
   /** The monitor (its collector), when on. */
@@ -417,6 +423,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     head: () => core.head(),
     subscriberCounts: () => core.topicCounts(),
     subscriptionCounts: (selectors) => presence.counts(selectors, undefined, Number.POSITIVE_INFINITY).counts,
+    history: (request) => core.history(undefined, request),
     clusterHubs: () => presence.hubs(),
     stats: () => ({
       connections: core.connections,

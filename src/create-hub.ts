@@ -26,6 +26,7 @@ import { asset, clientBundleAssets, type StaticAsset } from './http/static-asset
 import { TrustedProxies } from './http/trusted-proxies.js';
 import type { BatchOptions, PublishedBatch } from './hub/event-batch.js';
 import type { Published, PublishInput } from './hub/event-rules.js';
+import type { HistoryAnswer, HistoryRequest } from './hub/history.js';
 import { Hub } from './hub/hub.js';
 import { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 import { DEFAULT_PRESENCE_MS, type HubRecord, Presence } from './hub/presence.js';
@@ -221,6 +222,11 @@ export interface HeraldHub {
    * `GET /subscriptions?topic=...` answers an anonymous caller (public subscriptions only).
    */
   subscriptionCounts(selectors: readonly string[]): Record<string, number>;
+  /**
+   * The newest events under the selectors, oldest first: what `GET /history?topic=...` answers an
+   * anonymous caller (public events only).
+   */
+  history(request: HistoryRequest): Promise<HistoryAnswer>;
   /** Every live hub of the cluster (this one first), as their heartbeats last said. */
   clusterHubs(): HubRecord[];
   /** The monitor (its collector), when on. */
@@ -427,6 +433,7 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     head: () => core.head(),
     subscriberCounts: () => core.topicCounts(),
     subscriptionCounts: (selectors) => presence.counts(selectors, undefined, Number.POSITIVE_INFINITY).counts,
+    history: (request) => core.history(undefined, request),
     clusterHubs: () => presence.hubs(),
     stats: () => ({
       connections: core.connections,

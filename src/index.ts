@@ -15,6 +15,7 @@ export {
 export type { Authorizer, Credential, CredentialSource, Grant, IssuedTicket } from './hub/authorizer.js';
 export type { BatchOptions, PublishedBatch } from './hub/event-batch.js';
 export type { Published, PublishInput } from './hub/event-rules.js';
+export type { HistoryAnswer, HistoryEvent, HistoryRequest } from './hub/history.js';
 export { DEFAULT_LIMITS, type Limits } from './hub/limits.js';
 export { type Advice, HeraldError, type RefusalCode } from './hub/refusal.js';
 export type { Revocation, RevocationLimits } from './hub/revocations.js';

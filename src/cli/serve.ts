@@ -59,6 +59,7 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   maxAuthFailuresPerSecondPerClient:
     'publish attempts with a missing or bad token per second from one client address',
   maxTicketsPerSecondPerClient: 'POST /tickets requests per second from one client address',
+  maxHistoryReadsPerSecondPerClient: 'GET /history requests per second from one client address',
   maxUnsentBytesPerSession: 'unsent bytes a subscriber may fall behind before it is disconnected',
   maxReplayBytes: 'bytes of replay in memory at once across all reconnecting subscribers',
   idempotencyWindowMs: "how long a publish's Idempotency-Key answers its first event's id, in ms",

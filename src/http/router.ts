@@ -5,6 +5,7 @@ import type { Presence } from '../hub/presence.js';
 import { HeraldError, quote } from '../hub/refusal.js';
 import type { CorsPolicy } from './cors.js';
 import { type HttpReply, type HttpRequest, json, plain, refuse } from './exchange.js';
+import { historyRoute } from './history-route.js';
 import type { HttpCounters } from './http-counters.js';
 import type { LongPolls } from './long-poll.js';
 import { type Endpoint, type PipelinePolicy, runPipeline } from './pipeline.js';
@@ -76,6 +77,12 @@ function endpointsOf(hub: Hub, options: RouterOptions): { endpoints: Map<string,
       methods: ['GET'],
       operation: OPERATIONS['count-subscriptions'],
       serve: (admitted) => subscriptionsRoute(hub, presence, admitted),
+    },
+    {
+      path: '/history',
+      methods: ['GET'],
+      operation: OPERATIONS['read-history'],
+      serve: (admitted) => historyRoute(hub, admitted),
     },
     {
       path: '/publish',

@@ -13,6 +13,7 @@ import { type BatchOptions, type PublishedBatch, toNewEvents } from './event-bat
 import { type Published, type PublishInput, toNewEvent } from './event-rules.js';
 import { FanOut } from './fan-out.js';
 import { Handover } from './handover.js';
+import { type HistoryAnswer, type HistoryRequest, readHistory } from './history.js';
 import { idempotencyRule } from './idempotency-key.js';
 import { KeptRevocations } from './kept-revocations.js';
 import type { Limits } from './limits.js';
@@ -485,6 +486,24 @@ export class Hub {
     );
     if (admission.kind === 'shed') this.counters.connectionsShed++;
     return admission;
+  }
+
+  /**
+   * The history operation for an admitted caller (see `admit`): the newest events it may see under
+   * the selectors, as a stream with its grant would receive them, oldest first.
+   */
+  history(grant: Grant | undefined, request: HistoryRequest): Promise<HistoryAnswer> {
+    return readHistory(
+      {
+        limits: this.#options.limits,
+        monitorAuth: this.#options.monitorAuth ?? false,
+        selectors: this.#selectors,
+        log: this.#log,
+        rule: this.#rule,
+      },
+      grant,
+      request,
+    );
   }
 
   /** A single-use ticket carrying an admitted caller's grant (see `admit`). */

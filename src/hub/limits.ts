@@ -31,6 +31,11 @@ export interface Limits {
    * verified (so a flood of bad tokens is bounded too).
    */
   maxTicketsPerSecondPerClient: number;
+  /**
+   * History reads (`GET /history`) per second from one client address: each one makes the store
+   * examine up to a few thousand events.
+   */
+  maxHistoryReadsPerSecondPerClient: number;
   /** Unsent bytes a subscriber may fall behind before it is disconnected (it resumes from history). */
   maxUnsentBytesPerSession: number;
   /**
@@ -56,6 +61,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxPublishesPerSecondPerClient: 2_000,
   maxAuthFailuresPerSecondPerClient: 50,
   maxTicketsPerSecondPerClient: 50,
+  maxHistoryReadsPerSecondPerClient: 50,
   maxUnsentBytesPerSession: 1024 * 1024,
   maxReplayBytes: 64 * 1024 * 1024,
   idempotencyWindowMs: 5 * 60 * 1000,

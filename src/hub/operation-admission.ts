@@ -27,6 +27,7 @@ const SOURCE_WORDS: Readonly<Record<CredentialSource, string>> = {
 const BUDGET_WORDS: Readonly<Record<BudgetLimit, string>> = {
   maxPublishesPerSecondPerClient: 'too many publishes',
   maxTicketsPerSecondPerClient: 'too many ticket requests',
+  maxHistoryReadsPerSecondPerClient: 'too many history reads',
 };
 
 /**

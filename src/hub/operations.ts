@@ -27,13 +27,14 @@ export interface Operation {
 /** Limits that are per-client budgets per second. */
 export type BudgetLimit = keyof Pick<
   Limits,
-  'maxPublishesPerSecondPerClient' | 'maxTicketsPerSecondPerClient'
+  'maxPublishesPerSecondPerClient' | 'maxTicketsPerSecondPerClient' | 'maxHistoryReadsPerSecondPerClient'
 >;
 
 export type OperationName =
   | 'subscribe'
   | 'buy-ticket'
   | 'count-subscriptions'
+  | 'read-history'
   | 'view-monitor'
   | 'publish'
   | 'revoke';
@@ -72,6 +73,19 @@ export const OPERATIONS = {
     side: 'subscriber',
     sources: NO_TICKET,
     credentialRequired: false,
+  },
+  /**
+   * Recent events, before a stream: what a stream with the same credential would receive (an
+   * anonymous caller sees public events only). Each read costs the store a bounded scan, hence a
+   * budget of its own.
+   */
+  'read-history': {
+    name: 'read-history',
+    verb: 'read history',
+    side: 'subscriber',
+    sources: NO_TICKET,
+    credentialRequired: false,
+    budget: 'maxHistoryReadsPerSecondPerClient',
   },
   /** The monitor's figures (its history), private when the monitor is. */
   'view-monitor': {

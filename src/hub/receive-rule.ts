@@ -1,5 +1,4 @@
 import type { NewEvent, StoredEvent } from '../log/event-log.js';
-import type { Session } from './session.js';
 import {
   anySelectorMatches,
   anySelectorMatchesSplit,
@@ -9,7 +8,20 @@ import {
 } from './topic-selector.js';
 
 /**
- * Who gets an event, for live delivery and replay alike: a session receives an event when one of
+ * Whoever the rule judges: a stream's session, or the reader of a history page. Each answers for
+ * its own selectors, claims and credential; the rule below combines them, once for every reader.
+ */
+export interface Receiver {
+  /** Has the credential expired by `now` (ms)? */
+  expiredBy(now: number): boolean;
+  /** Does one of its selectors match one of the topics (split into segments)? */
+  subscribesTo(topics: SplitTopics): boolean;
+  /** Does its grant cover one of the topics (split), so that it may see a private event there? */
+  claims(topics: SplitTopics): boolean;
+}
+
+/**
+ * Who gets an event, for live delivery, replay and history alike: a session receives an event when one of
  * its selectors matches one of the event's topics, its credential has not expired, and, for a
  * private event (flagged by its publisher, or under one of the hub's private namespaces), its grant
  * covers one of the topics. An expired session gets nothing, public events included: its stream
@@ -35,12 +47,12 @@ export class ReceiveRule {
    * May `session`, one of whose selectors matches one of `topics`, receive the event at `now` (ms,
    * read once per event)?
    */
-  admits(session: Session, topics: SplitTopics, isPrivate: boolean, now: number): boolean {
+  admits(session: Receiver, topics: SplitTopics, isPrivate: boolean, now: number): boolean {
     return !session.expiredBy(now) && (!isPrivate || session.claims(topics));
   }
 
   /** The whole rule for a stored event (replay): topic match, then as `admits`. */
-  visible(session: Session, event: StoredEvent, now: number): boolean {
+  visible(session: Receiver, event: StoredEvent, now: number): boolean {
     const topics = splitTopics(event.topics);
     return (
       session.subscribesTo(topics) && this.admits(session, topics, this.isPrivate(event.private, topics), now)

@@ -1,4 +1,5 @@
 import type { Grant } from './authorizer.js';
+import type { Receiver } from './receive-rule.js';
 import type { Sink } from './sink.js';
 import { anySelectorMatchesSplit, type SplitTopics, type TopicSelector } from './topic-selector.js';
 import type { Outgoing } from './wire-cache.js';
@@ -23,7 +24,7 @@ const NO_SELECTORS: readonly TopicSelector[] = Object.freeze([]);
  * delivery and the handover change them through the methods below (`receive-rule.ts` decides what
  * it gets, from its answers here).
  */
-export class Session {
+export class Session implements Receiver {
   #state: SessionState = 'replaying';
   readonly #selectors: readonly TopicSelector[];
   /** Private topics this subscriber is authorized for. */

@@ -69,10 +69,8 @@ export function checkMonitorGrant(grant: Grant | undefined): void {
  * thrown as HeraldError; shedding is an answer, since an EventSource must be told to come back.
  */
 export function admitSubscriber(deps: SubscriberAdmissionDeps, request: SubscribeRequest): Admission {
-  const selectors = parseSelectors(deps, request.selectors);
   const grant = request.grant;
-  if (deps.monitorAuth && selectors.some((selector) => isSystemTopic(selector.text)))
-    checkMonitorGrant(grant);
+  const selectors = subscriberSelectors(deps, request.selectors, grant);
   const limits = deps.limits;
   if (deps.closing()) return shed(deps, 'unavailable', 'the hub is shutting down');
   if (deps.sessions.size >= limits.maxConnections)
@@ -98,7 +96,26 @@ function shed(
   return { kind: 'shed', code, reason, retryMs: deps.jitteredRetry() };
 }
 
-function parseSelectors(deps: SubscriberAdmissionDeps, texts: readonly string[]): readonly TopicSelector[] {
+/** What choosing a subscriber's selectors reads. */
+export type SelectorDeps = Pick<SubscriberAdmissionDeps, 'limits' | 'monitorAuth' | 'selectors'>;
+
+/**
+ * The selectors a subscriber (of a stream, or of history) asks for: parsed, bounded in number, none
+ * of the hub's own topics, and `$SYS/` ones only with a grant that may see the monitor when it is
+ * private. Throws 'invalid' / 'forbidden' / 'unauthenticated' refusals.
+ */
+export function subscriberSelectors(
+  deps: SelectorDeps,
+  texts: readonly string[],
+  grant: Grant | undefined,
+): readonly TopicSelector[] {
+  const selectors = parseSelectors(deps, texts);
+  if (deps.monitorAuth && selectors.some((selector) => isSystemTopic(selector.text)))
+    checkMonitorGrant(grant);
+  return selectors;
+}
+
+function parseSelectors(deps: SelectorDeps, texts: readonly string[]): readonly TopicSelector[] {
   if (texts.length === 0)
     throw new HeraldError('invalid', 'at least one topic is required', { advice: 'name-topics' });
   const max = deps.limits.maxTopicsPerSubscription;

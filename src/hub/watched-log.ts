@@ -23,6 +23,7 @@ export function watchedLog(log: EventLog, health: StoreHealth): EventLog {
     append: (...args) => asked(() => log.append(...args)),
     appendMany: (...args) => asked(() => log.appendMany(...args)),
     readAfter: (...args) => asked(() => log.readAfter(...args)),
+    readBefore: (...args) => asked(() => log.readBefore(...args)),
     head: () => asked(() => log.head()),
     probe: () => asked(() => log.probe?.() ?? Promise.resolve()),
     compareIds: (a, b) => log.compareIds(a, b),

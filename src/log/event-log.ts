@@ -67,6 +67,24 @@ export interface ReadResult {
   readonly cursor: string;
 }
 
+/** The answer to a history request: the newest matching events before a point. */
+export interface HistoryPage {
+  /** Matching events before the point, the newest `limit` of them, answered oldest first. */
+  readonly events: StoredEvent[];
+  /**
+   * True when older events were left unexamined (`limit`, `maxBytes` or the store's scan budget cut
+   * the read short): read again before `cursor`.
+   */
+  readonly more: boolean;
+  /** Id of the oldest event examined (the point itself when none was): where the next read stops. */
+  readonly cursor: string;
+  /** True when the point is no id of this log (malformed, or of another epoch): nothing was read. */
+  readonly foreign: boolean;
+}
+
+/** Most events one readBefore examines, matching or not, before it answers `more`. */
+export const HISTORY_SCAN_BUDGET = 5000;
+
 /** What the tail reports, in log order. */
 export interface TailListener {
   /** An event appended by anyone sharing the log (this process included). */
@@ -165,6 +183,18 @@ export interface EventLog {
     limit: number,
     maxBytes?: number,
   ): Promise<ReadResult>;
+  /**
+   * History: events before `beforeId` (exclusive; undefined: the newest) that pass `filter`, the
+   * newest `limit` of them, oldest first, and no more than `maxBytes` of `data` (UTF-16 code units)
+   * unless the newest alone is larger. One call examines at most HISTORY_SCAN_BUDGET events, so a
+   * filter that passes few of them costs a bounded read and an answer with `more`.
+   */
+  readBefore(
+    beforeId: string | undefined,
+    filter: (event: StoredEvent) => boolean,
+    limit: number,
+    maxBytes?: number,
+  ): Promise<HistoryPage>;
   /** Id of the newest event, or the log's starting id when it is empty. */
   head(): Promise<string>;
   /** Orders two ids of this log: negative, zero or positive, like a sort comparator. */

@@ -1,14 +1,17 @@
+import { BoundedPage } from './bounded-page.js';
 import { EpochIds } from './epoch-ids.js';
-import type {
-  AppendedBatch,
-  AppendedEvent,
-  AppendOptions,
-  EventLog,
-  NewEvent,
-  ReadResult,
-  Retention,
-  StoredEvent,
-  TailListener,
+import {
+  type AppendedBatch,
+  type AppendedEvent,
+  type AppendOptions,
+  type EventLog,
+  HISTORY_SCAN_BUDGET,
+  type HistoryPage,
+  type NewEvent,
+  type ReadResult,
+  type Retention,
+  type StoredEvent,
+  type TailListener,
 } from './event-log.js';
 import { IdempotencyKeys } from './idempotency-keys.js';
 import { MemoryKeptRecords } from './memory-kept-records.js';
@@ -138,6 +141,30 @@ export class MemoryLog implements EventLog {
     }
     const examinedSeq = this.#firstSeq + (index - this.#start) - 1;
     return { events, gap, more: index < end, cursor: this.#ids.id(examinedSeq) };
+  }
+
+  async readBefore(
+    beforeId: string | undefined,
+    filter: (event: StoredEvent) => boolean,
+    limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<HistoryPage> {
+    if (this.#maxAgeMs !== Number.POSITIVE_INFINITY) this.#evict(Date.now());
+    const seq = beforeId === undefined ? this.#nextSeq : this.#ids.seqOf(beforeId);
+    if (seq === undefined) return { events: [], more: false, cursor: beforeId!, foreign: true };
+    const endSeq = Math.min(seq, this.#nextSeq);
+    const page = new BoundedPage(filter, limit, maxBytes);
+    // The index of the next event to examine, newest first; below #start nothing is kept.
+    let index = this.#start + (endSeq - this.#firstSeq) - 1;
+    const stop = Math.max(this.#start, index + 1 - HISTORY_SCAN_BUDGET);
+    for (; index >= stop && !page.full; index--) if (!page.offer(this.#events[index]!)) break;
+    const cursorSeq = this.#firstSeq + (index + 1 - this.#start);
+    return {
+      events: page.events.reverse(),
+      more: index >= this.#start,
+      cursor: this.#ids.id(cursorSeq),
+      foreign: false,
+    };
   }
 
   async head(): Promise<string> {

@@ -1,12 +1,15 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { BoundedPage } from './bounded-page.js';
 import { EpochIds } from './epoch-ids.js';
 import {
   type AppendedBatch,
   type AppendedEvent,
   type AppendOptions,
   type EventLog,
+  HISTORY_SCAN_BUDGET,
+  type HistoryPage,
   type IdempotencyRule,
   type KeptRecords,
   LogUnavailableError,
@@ -123,6 +126,7 @@ export class SqliteLog implements EventLog {
   readonly #scanBudget: number;
   readonly #insert: Database.Statement;
   readonly #selectAfter: Database.Statement<[number, number], Row>;
+  readonly #selectBefore: Database.Statement<[number, number], Row>;
   readonly #selectOldest: Database.Statement<[number, number], { seq: number; size: number; time: number }>;
   readonly #commitBatch: (batch: readonly Pending[], time: number) => Committed;
   readonly #deleteUpTo: (seq: number) => void;
@@ -199,6 +203,9 @@ export class SqliteLog implements EventLog {
       );
       this.#selectAfter = db.prepare<[number, number], Row>(
         'SELECT seq, time, topics, data, type, retry, private FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+      );
+      this.#selectBefore = db.prepare<[number, number], Row>(
+        'SELECT seq, time, topics, data, type, retry, private FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?',
       );
       this.#selectOldest = db.prepare<[number, number], { seq: number; size: number; time: number }>(
         'SELECT seq, size, time FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -480,10 +487,9 @@ export class SqliteLog implements EventLog {
     // Unknown, from the future, or older than what retention kept: say so and replay what is kept.
     let gap = seq === undefined || seq > this.#lastSeq || seq < this.#trimmedSeq;
     let examined: number = gap || seq === undefined ? this.#trimmedSeq : seq;
-    const events: StoredEvent[] = [];
+    const page = new BoundedPage(filter, limit, maxBytes);
     let budget = this.#scanBudget;
     let atEnd = false;
-    let bytes = 0;
     scan: while (budget > 0 && limit > 0) {
       if (budget < this.#scanBudget) {
         await new Promise((resolve) => setImmediate(resolve));
@@ -494,19 +500,13 @@ export class SqliteLog implements EventLog {
           examined = this.#trimmedSeq;
         }
       }
-      const want = Math.min(READ_PAGE, budget, this.#rowsIn(maxBytes - bytes));
+      const want = Math.min(READ_PAGE, budget, this.#rowsIn(page.room));
       const rows = this.#selectAfter.all(examined, want);
       budget -= rows.length;
       for (const row of rows) {
-        const event = this.#toEvent(row);
-        if (filter(event)) {
-          bytes += event.data.length;
-          // Not examined: the next read starts with it.
-          if (bytes > maxBytes && events.length > 0) break scan;
-          events.push(event);
-        }
+        if (!page.offer(this.#toEvent(row))) break scan;
         examined = row.seq;
-        if (events.length >= limit) break scan;
+        if (page.full) break scan;
       }
       if (rows.length < want) {
         atEnd = true;
@@ -515,7 +515,44 @@ export class SqliteLog implements EventLog {
     }
     // At the end, the cursor is the head (the floor after a restart may be past the last row).
     if (atEnd || examined >= this.#lastSeq) examined = this.#lastSeq;
-    return { events, gap, more: examined < this.#lastSeq, cursor: this.#ids.id(examined) };
+    return { events: page.events, gap, more: examined < this.#lastSeq, cursor: this.#ids.id(examined) };
+  }
+
+  async readBefore(
+    beforeId: string | undefined,
+    filter: (event: StoredEvent) => boolean,
+    limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<HistoryPage> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.#closed) throw new Error('the log is closed');
+    const seq = beforeId === undefined ? this.#lastSeq + 1 : this.#ids.seqOf(beforeId);
+    if (seq === undefined) return { events: [], more: false, cursor: beforeId!, foreign: true };
+    // The oldest sequence number examined so far: rows below it are still to read.
+    let examined = Math.min(seq, this.#lastSeq + 1);
+    const page = new BoundedPage(filter, limit, maxBytes);
+    let budget = HISTORY_SCAN_BUDGET;
+    scan: while (budget > 0 && !page.full) {
+      if (budget < HISTORY_SCAN_BUDGET) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.#closed) throw new Error('the log is closed');
+      }
+      const want = Math.min(READ_PAGE, budget, this.#rowsIn(page.room));
+      const rows = this.#selectBefore.all(examined, want);
+      budget -= rows.length;
+      for (const row of rows) {
+        if (!page.offer(this.#toEvent(row))) break scan;
+        examined = row.seq;
+        if (page.full) break scan;
+      }
+      if (rows.length < want) break;
+    }
+    return {
+      events: page.events.reverse(),
+      more: this.#selectBefore.all(examined, 1).length > 0,
+      cursor: this.#ids.id(examined),
+      foreign: false,
+    };
   }
 
   /**

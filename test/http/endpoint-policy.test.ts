@@ -72,6 +72,16 @@ const TABLE: Record<string, Row> = {
     url: true,
     ticket: false,
   },
+  '/history': {
+    operation: 'read-history',
+    method: 'GET',
+    target: '/history?topic=t/1',
+    anonymous: 200,
+    noClaims: 200,
+    cookie: true,
+    url: true,
+    ticket: false,
+  },
   '/monitor/history.json': {
     operation: 'view-monitor',
     method: 'GET',

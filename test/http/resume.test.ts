@@ -15,6 +15,7 @@ function slowReplayLog(delayMs: number): EventLog {
     tail: (l) => log.tail(l),
     size: () => log.size(),
     close: () => log.close(),
+    readBefore: (...args) => log.readBefore(...args),
     async readAfter(id, filter, limit) {
       const result = await log.readAfter(id, filter, limit);
       await sleep(delayMs);
@@ -32,6 +33,7 @@ function laggingTailLog(lagMs: number): EventLog {
     head: () => log.head(),
     compareIds: (a, b) => log.compareIds(a, b),
     readAfter: (id, filter, limit) => log.readAfter(id, filter, limit),
+    readBefore: (...args) => log.readBefore(...args),
     size: () => log.size(),
     close: () => log.close(),
     tail: (listener) => log.tail({ event: (event) => void setTimeout(() => listener.event(event), lagMs) }),

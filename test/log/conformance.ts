@@ -141,6 +141,17 @@ export function describeLogConformance(name: string, options: ConformanceOptions
     }
   }
 
+  /** An id that another store of this kind assigned (and removed since). */
+  async function idOfAnotherLog(): Promise<string> {
+    const other = await options.open();
+    try {
+      await other.log.append(event('elsewhere'));
+      return (await other.log.append(event('elsewhere too'))).id;
+    } finally {
+      await other.cleanup();
+    }
+  }
+
   describe(`EventLog conformance: ${name}`, () => {
     it('append resolves with the stored event and strictly increasing ids, also when appends overlap', () =>
       withLog(undefined, async ({ log }) => {
@@ -266,14 +277,7 @@ export function describeLogConformance(name: string, options: ConformanceOptions
       }));
 
     it('reports a gap for unknown, malformed and future ids, and replays what it keeps', async () => {
-      const other = await options.open();
-      let foreign: string;
-      try {
-        await other.log.append(event('elsewhere'));
-        foreign = (await other.log.append(event('elsewhere too'))).id;
-      } finally {
-        await other.cleanup();
-      }
+      const foreign = await idOfAnotherLog();
       await withLog(undefined, async ({ log }) => {
         await log.append(event('first'));
         const head = (await log.append(event('second'))).id;
@@ -289,6 +293,98 @@ export function describeLogConformance(name: string, options: ConformanceOptions
           );
           assert.equal(result.cursor, head);
         }
+      });
+    });
+
+    it('readBefore answers the newest events before a point, oldest first, with more and a cursor', () =>
+      withLog(undefined, async ({ log }) => {
+        const empty = await log.readBefore(undefined, all, 10);
+        assert.deepEqual([empty.events, empty.more, empty.foreign], [[], false, false]);
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i++) ids.push((await log.append(event(String(i)))).id);
+        const newest = await log.readBefore(undefined, all, 3);
+        assert.deepEqual(
+          newest.events.map((e) => e.data),
+          ['4', '5', '6'],
+        );
+        assert.deepEqual([newest.more, newest.cursor, newest.foreign], [true, ids[4], false]);
+        const older = await log.readBefore(newest.cursor, all, 3);
+        assert.deepEqual(
+          older.events.map((e) => e.data),
+          ['1', '2', '3'],
+        );
+        assert.equal(older.more, true);
+        const oldest = await log.readBefore(older.cursor, all, 3);
+        assert.deepEqual(
+          oldest.events.map((e) => e.data),
+          ['0'],
+        );
+        assert.equal(oldest.more, false, 'nothing is older than the first event');
+        const exact = await log.readBefore(ids[3], all, 3);
+        assert.deepEqual(
+          exact.events.map((e) => e.data),
+          ['0', '1', '2'],
+        );
+        assert.equal(exact.more, false, 'the limit took the last of them: nothing more');
+        const before = await log.readBefore(ids[0], all, 10);
+        assert.deepEqual([before.events, before.more, before.foreign], [[], false, false]);
+      }));
+
+    it('readBefore filters (limit counts matching events) and bounds the bytes of a page', () =>
+      withLog(undefined, async ({ log }) => {
+        for (let i = 0; i < 6; i++)
+          await log.append(event(`${i}`.repeat(10), [i % 2 === 0 ? 'even' : 'odd'], { private: i === 4 }));
+        const even = await log.readBefore(undefined, (e) => e.topics[0] === 'even', 2);
+        assert.deepEqual(
+          even.events.map((e) => e.data[0]),
+          ['2', '4'],
+        );
+        assert.equal(even.more, true);
+        assert.equal(even.events[1]!.private, true);
+        const rest = await log.readBefore(even.cursor, (e) => e.topics[0] === 'even', 2);
+        assert.deepEqual(
+          rest.events.map((e) => e.data[0]),
+          ['0'],
+        );
+        const hidden = await log.readBefore(undefined, none, 5);
+        assert.deepEqual([hidden.events, hidden.more], [[], false]);
+        const small = await log.readBefore(undefined, all, 10, 25);
+        assert.deepEqual(
+          small.events.map((e) => e.data[0]),
+          ['4', '5'],
+          'two 10-character events fit in 25, a third does not',
+        );
+        assert.equal(small.more, true);
+        const next = await log.readBefore(small.cursor, all, 10, 5);
+        assert.deepEqual(
+          next.events.map((e) => e.data[0]),
+          ['3'],
+          'the newest alone passes a bound smaller than it',
+        );
+      }));
+
+    it('readBefore refuses a malformed point as foreign and never answers a newer event', async () => {
+      const elsewhere = await idOfAnotherLog();
+      await withLog(undefined, async ({ log }) => {
+        const a = await log.append(event('first'));
+        const head = (await log.append(event('second'))).id;
+        for (const id of ['garbage', '', '-', '1-2-3', 'x-1', '-1']) {
+          const result = await log.readBefore(id, all, 10);
+          assert.deepEqual(
+            [result.events, result.more, result.foreign],
+            [[], false, true],
+            `foreign: ${JSON.stringify(id)}`,
+          );
+        }
+        // An id of another log: foreign where ids carry an epoch; else a point like any other.
+        const other = await log.readBefore(elsewhere, all, 10);
+        assert.ok(other.events.every((e) => log.compareIds(e.id, elsewhere) < 0));
+        const future = await log.readBefore(options.futureId(head), all, 10);
+        assert.deepEqual(
+          future.events.map((e) => e.id),
+          [a.id, head],
+        );
+        assert.equal(future.foreign, false);
       });
     });
 

@@ -1,16 +1,19 @@
 import { ErrorReply } from '@redis/client';
-import type {
-  AppendedBatch,
-  AppendedEvent,
-  AppendOptions,
-  ClusterBoard,
-  EventLog,
-  KeptRecords,
-  NewEvent,
-  ReadResult,
-  Retention,
-  StoredEvent,
-  TailListener,
+import { BoundedPage } from '../bounded-page.js';
+import {
+  type AppendedBatch,
+  type AppendedEvent,
+  type AppendOptions,
+  type ClusterBoard,
+  type EventLog,
+  HISTORY_SCAN_BUDGET,
+  type HistoryPage,
+  type KeptRecords,
+  type NewEvent,
+  type ReadResult,
+  type Retention,
+  type StoredEvent,
+  type TailListener,
 } from '../event-log.js';
 import { retentionBounds } from '../retention.js';
 import { StoreOpenError } from '../store-errors.js';
@@ -163,6 +166,15 @@ export class RedisLog implements EventLog {
     );
   }
 
+  /** Entries before `end` (an XREVRANGE bound: `+`, or `(id` to exclude it), newest first. */
+  #reverseRange(client: RedisClient, end: string, count: number): Promise<RawEntry[]> {
+    return call<RawEntry[]>(
+      client,
+      ['XREVRANGE', this.stream, end, '-', 'COUNT', String(count)],
+      this.#timeoutMs,
+    );
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new Error('the log is closed');
   }
@@ -281,6 +293,41 @@ export class RedisLog implements EventLog {
       index = 0;
     }
     return { events, gap, more, cursor };
+  }
+
+  async readBefore(
+    beforeId: string | undefined,
+    filter: (event: StoredEvent) => boolean,
+    limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<HistoryPage> {
+    this.#checkOpen();
+    if (beforeId !== undefined && parseStreamId(beforeId) === undefined)
+      return { events: [], more: false, cursor: beforeId, foreign: true };
+    const client = this.#reads;
+    const count = Math.min(Math.max(limit, 64), PAGE_ENTRIES);
+    const page = new BoundedPage(filter, limit, maxBytes);
+    // The oldest id examined so far (exclusive bound of the next range); undefined: none yet.
+    let cursor = beforeId;
+    let examined = 0;
+    scan: while (examined < HISTORY_SCAN_BUDGET) {
+      const want = Math.min(count, HISTORY_SCAN_BUDGET - examined);
+      const entries = await this.#reverseRange(client, cursor === undefined ? '+' : `(${cursor}`, want);
+      for (const [id, fields] of entries) {
+        if (!page.offer(toEvent(id, fields))) break scan;
+        cursor = id;
+        examined++;
+        if (page.full) break scan;
+      }
+      if (entries.length < want) break;
+    }
+    const older = cursor === undefined ? [] : await this.#reverseRange(client, `(${cursor}`, 1);
+    return {
+      events: page.events.reverse(),
+      more: older.length > 0,
+      cursor: cursor ?? (await this.head()),
+      foreign: false,
+    };
   }
 
   async head(): Promise<string> {

@@ -35,6 +35,11 @@ export interface ConformanceOptions {
   estimatedSize?: boolean;
   /** How long retention may take to apply after the appends that exceed it. Default 3000 ms. */
   settleMs?: number;
+  /**
+   * Bytes the store's server has sent so far (a store in another process counts them): with it, a
+   * page bounded by bytes is also checked to fetch about that many bytes, not a count of entries.
+   */
+  bytesSent?: () => Promise<number>;
 }
 
 const all = () => true;
@@ -257,6 +262,56 @@ export function describeLogConformance(name: string, options: ConformanceOptions
           ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
         );
         assert.ok(exact.pages >= 4, 'a limit of 3 takes at least 4 pages for 10 events');
+      }));
+
+    it('readAfter bounds a page by maxBytes, one event at least, and fetches no more', () =>
+      withLog(undefined, async ({ log }) => {
+        const start = await log.head();
+        const size = 10_000;
+        const big = 'y'.repeat(100_000);
+        const sent: string[] = [];
+        for (let i = 0; i < 60; i++) {
+          const data = i === 30 ? big : `${String(i).padStart(4, '0')}${'x'.repeat(size - 4)}`;
+          await log.append(event(data, [i % 2 ? 'odd' : 'even']));
+          sent.push(data);
+        }
+        const maxBytes = 25_000;
+        const before = await options.bytesSent?.();
+        const first = await log.readAfter(start, all, 1000, maxBytes);
+        const after = await options.bytesSent?.();
+        assert.deepEqual(
+          first.events.map((e) => e.data),
+          sent.slice(0, 2),
+          'two 10 KB events fit in 25 KB, a third does not',
+        );
+        assert.equal(first.more, true);
+        if (before !== undefined && after !== undefined)
+          // The two events, the answer's framing and the byte count's own reply: not 60 entries.
+          assert.ok(after - before < maxBytes + 8_000, `the store sent ${after - before} bytes for one page`);
+        for (const filter of [all, (e: StoredEvent) => e.topics[0] === 'odd']) {
+          const got: string[] = [];
+          let cursor = start;
+          let more = true;
+          for (let pages = 0; more; pages++) {
+            assert.ok(pages < 1000, 'readAfter keeps answering more: true');
+            const page = await log.readAfter(cursor, filter, 1000, maxBytes);
+            const bytes = page.events.reduce((sum, e) => sum + e.data.length, 0);
+            assert.ok(bytes <= maxBytes || page.events.length === 1, `a page of ${bytes} bytes`);
+            got.push(...page.events.map((e) => e.data));
+            ({ cursor, more } = page);
+          }
+          assert.deepEqual(
+            got,
+            sent.filter((_, i) => filter === all || i % 2 === 1),
+            'every event, once, in order',
+          );
+        }
+        // An event larger than the bound still moves, alone.
+        const alone = await log.readAfter((await log.readAfter(start, all, 30)).cursor, all, 1000, maxBytes);
+        assert.deepEqual(
+          alone.events.map((e) => e.data.length),
+          [big.length],
+        );
       }));
 
     it('the cursor moves past examined events that do not match', () =>

@@ -40,5 +40,6 @@ if (redisUnavailable) {
     },
     futureId: (head) => `${Number(head.split('-')[0]) + 100_000}-0`,
     estimatedSize: true,
+    bytesSent: () => redis.bytesSent(),
   });
 }

@@ -31,6 +31,27 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Kills the server and removes its folder. */
   stop(): Promise<void>;
+  /** Bytes the server has sent its clients so far (INFO's total_net_output_bytes, this answer's own not yet counted). */
+  bytesSent(): Promise<number>;
+}
+
+/** One INFO section, as the server answers it on a connection of its own. */
+function infoOf(port: number, section: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let answer = '';
+    socket.setTimeout(5000, () => socket.destroy(new Error(`INFO ${section}: no answer within 5 s`)));
+    socket.on('connect', () => socket.write(`INFO ${section}\r\n`));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      const header = /^\$(\d+)\r\n/.exec(answer);
+      if (header && answer.length >= header[0].length + Number(header[1])) {
+        socket.destroy();
+        resolve(answer.slice(header[0].length));
+      } else if (answer.startsWith('-')) socket.destroy(new Error(answer.trim()));
+    });
+    socket.on('error', reject);
+  });
 }
 
 export async function freePort(): Promise<number> {
@@ -142,6 +163,9 @@ export async function startRedis(options: { args?: readonly string[] } = {}): Pr
         await waitForPing(port, child, 5000);
       },
       kill,
+      async bytesSent() {
+        return Number(/total_net_output_bytes:(\d+)/.exec(await infoOf(port, 'stats'))?.[1] ?? Number.NaN);
+      },
       async stop() {
         await kill();
         rmSync(dir, { recursive: true, force: true });

@@ -18,22 +18,15 @@ import {
 import { retentionBounds } from '../retention.js';
 import { StoreOpenError } from '../store-errors.js';
 import { replayedEvent, storedEvent } from '../stored-event.js';
-import {
-  call,
-  connect,
-  newClient,
-  type RedisClient,
-  type RedisClientOptions,
-  reasonFor,
-  unavailable,
-  withDeadline,
-} from './client.js';
+import { type BytePage, readBytePage } from './byte-page.js';
+import { call, connect, newClient, type RedisClient, type RedisClientOptions, reasonFor } from './client.js';
 import { redisClusterBoard } from './cluster-board.js';
 import { appendAll } from './idempotent-append.js';
 import { redisKeptRecords } from './kept-records.js';
 import { lastTrimmed, StreamRetention, trimmedKeyOf } from './retention.js';
-import { entryFields, entryTime, PAGE_ENTRIES, type RawEntry, toEvent } from './stream-entry.js';
+import { entryFields, entryTime, PAGE_ENTRIES, toEvent } from './stream-entry.js';
 import { compareStreamIds, parseStreamId, START } from './stream-ids.js';
+import { type StreamInfo, streamInfo } from './stream-info.js';
 import { StreamTail } from './tail.js';
 import { DEFAULT_STREAM, parseRedisUrl, type RedisAddress } from './url.js';
 
@@ -50,19 +43,18 @@ export interface RedisLogOptions extends Retention, RedisClientOptions {
   trimBatch?: number;
 }
 
+/** What an invalid resume point reads from it: nothing. */
+const NO_PAGE: BytePage = { entries: [], cut: false, next: 0 };
+
 /** Entries one readAfter examines at most before it answers `more`. */
 const SCAN_BUDGET = 5000;
-
-interface StreamInfo {
-  lastGenerated: string;
-  length: number;
-}
 
 /**
  * The Redis Streams log. Append is `XADD` (the entry id is the event id, so ids increase across
  * every hub on the stream) and resolves once Redis acknowledged it. Each instance tails the stream
  * (StreamTail), and its own appends come back through that tail like everyone else's: one code
- * path. Replay is `XRANGE` paging, on a connection of its own; a resume point is a gap when it is
+ * path. Replay is `XRANGE` paging, each page bounded by bytes on the server (readBytePage), on a
+ * connection of its own; a resume point is a gap when it is
  * malformed, newer than the stream, or no longer (or never) in it, except the id just before the
  * oldest entry kept (kept in `<stream>:trimmed`). Retention (count, bytes by MEMORY USAGE, age by
  * Redis's clock) runs off the publish path (StreamRetention).
@@ -137,33 +129,14 @@ export class RedisLog implements EventLog {
     this.kept = redisKeptRecords(this.#commands, this.stream, this.#timeoutMs, isClosed);
   }
 
-  /** XINFO STREAM, or undefined when the stream does not exist. */
-  async #info(client: RedisClient): Promise<StreamInfo | undefined> {
-    let reply: unknown[];
-    try {
-      reply = await withDeadline(
-        client.sendCommand<unknown[]>(['XINFO', 'STREAM', this.stream]),
-        this.#timeoutMs,
-        'XINFO',
-      );
-    } catch (error) {
-      if (error instanceof ErrorReply && /no such key/i.test(error.message)) return undefined;
-      throw unavailable(error);
-    }
-    const fields = new Map<string, unknown>();
-    for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), reply[i + 1]);
-    return {
-      lastGenerated: String(fields.get('last-generated-id') ?? START),
-      length: Number(fields.get('length') ?? 0),
-    };
+  /** The stream's head and length (see streamInfo), or undefined when it does not exist. */
+  #info(client: RedisClient): Promise<StreamInfo | undefined> {
+    return streamInfo(client, this.stream, this.#timeoutMs);
   }
 
-  #range(client: RedisClient, start: string, count: number): Promise<RawEntry[]> {
-    return call<RawEntry[]>(
-      client,
-      ['XRANGE', this.stream, start, '+', 'COUNT', String(count)],
-      this.#timeoutMs,
-    );
+  /** Entries from `start` (inclusive): at most `count` and about `maxBytes` of data (see readBytePage). */
+  #page(client: RedisClient, start: string, count: number, maxBytes: number): Promise<BytePage> {
+    return readBytePage(client, this.stream, start, count, maxBytes, this.#timeoutMs);
   }
 
   /** Entries before `end` (an XREVRANGE bound: `+`, or `(id` to exclude it), newest first. */
@@ -232,27 +205,25 @@ export class RedisLog implements EventLog {
     // stream's head and retention marker, in one round trip (read in that order: a trim in
     // between can only make the answer more cautious).
     const [fromAfter, info, trimmed] = await Promise.all([
-      valid ? this.#range(client, afterId, count + 1) : Promise.resolve([] as RawEntry[]),
+      valid ? this.#page(client, afterId, count + 1, maxBytes) : Promise.resolve(NO_PAGE),
       this.#info(client),
       lastTrimmed(client, this.#trimmedKey, this.#timeoutMs),
     ]);
     if (!info) return { events: [], gap: afterId !== START, more: false, cursor: START };
     let gap = true;
-    let page = fromAfter;
-    let full = fromAfter.length > count;
+    let page = fromAfter.entries;
+    let cut = fromAfter.cut;
+    let next = fromAfter.next;
     if (valid && compareStreamIds(afterId, info.lastGenerated) <= 0) {
-      if (fromAfter[0]?.[0] === afterId) {
+      if (page[0]?.[0] === afterId) {
         gap = false;
-        page = fromAfter.slice(1);
+        page = page.slice(1);
       } else if (afterId === trimmed) {
         // The id just before the oldest entry kept: nothing after it is missing.
         gap = false;
       }
     }
-    if (gap) {
-      page = await this.#range(client, '-', count);
-      full = page.length >= count;
-    }
+    if (gap) ({ entries: page, cut, next } = await this.#page(client, '-', count, maxBytes));
     const events: StoredEvent[] = [];
     let cursor = gap ? info.lastGenerated : afterId;
     let examined = 0;
@@ -275,19 +246,20 @@ export class RedisLog implements EventLog {
         cursor = id;
         examined++;
         if (events.length >= limit) {
-          more = index < page.length || full;
+          more = index < page.length || cut;
           break;
         }
         continue;
       }
-      if (!full) break;
-      if (examined >= SCAN_BUDGET) {
+      if (!cut) break;
+      // The entry after the page would pass the bound: the next read starts with it.
+      if (examined >= SCAN_BUDGET || (events.length > 0 && bytes + next > maxBytes)) {
         more = true;
         break;
       }
-      // Inclusive again, to see that retention did not remove entries between the pages.
-      page = await this.#range(client, cursor, count + 1);
-      full = page.length > count;
+      // Inclusive again, to see that retention did not remove entries between the pages; the
+      // bytes left of the bound bound the next page (events filtered out cost none of them).
+      ({ entries: page, cut, next } = await this.#page(client, cursor, count + 1, maxBytes - bytes));
       if (page[0]?.[0] === cursor) page = page.slice(1);
       else gap = true;
       index = 0;

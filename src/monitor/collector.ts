@@ -169,9 +169,13 @@ export class Collector {
     }
   }
 
-  /** Is any stream subscribed to a system topic? (Reads the per-selector counts, not connections.) */
+  /**
+   * Is any stream subscribed to a system topic? Anonymous and authenticated ones alike: with
+   * `auth` every watcher holds a token. (Reads the per-selector counts, not connections.)
+   */
   #watched(): boolean {
-    for (const selector of this.#hub.topicCounts().keys()) if (selector.startsWith('$')) return true;
+    for (const counts of [this.#hub.topicCounts(), this.#hub.privateTopicCounts()])
+      for (const selector of counts.keys()) if (selector.startsWith('$')) return true;
     return false;
   }
 

@@ -87,6 +87,29 @@ describe('monitor cluster view', { skip: browserUnavailable ?? redisUnavailable,
     assert.match((await page.textContent('#cluster-count')) ?? '', /2 hubs/);
     const panel = await page.$('#cluster-panel');
     await panel!.screenshot({ path: `${SHOTS}/cluster.png` });
+    await page.screenshot({ path: `${SHOTS}/cluster-desktop.png`, fullPage: true });
+
+    const cutNames = await page.$$eval('#cluster-body td.name', (tds) =>
+      tds.filter((td) => td.scrollWidth > td.clientWidth).map((td) => td.textContent),
+    );
+    assert.deepEqual(cutNames, [], 'hub names shortened at a desktop width');
+
+    // On a phone: nothing wider than the screen, every hub's name and last seen whole and in view.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const narrow = await page.evaluate(() => {
+      const cells = [...document.querySelectorAll<HTMLElement>('#cluster-body td')];
+      return {
+        pageWidth: document.documentElement.scrollWidth,
+        cut: cells
+          .filter((td) => td.scrollWidth > td.clientWidth || td.getBoundingClientRect().right > 390)
+          .map((td) => td.textContent),
+        lastSeen: cells.filter((td) => /ago$|^now$/.test(td.textContent ?? '')).length,
+      };
+    });
+    await page.screenshot({ path: `${SHOTS}/cluster-390.png`, fullPage: true });
+    assert.ok(narrow.pageWidth <= 390, `the page is ${narrow.pageWidth}px wide on a 390px screen`);
+    assert.deepEqual(narrow.cut, [], 'cells cut off or outside the screen');
+    assert.equal(narrow.lastSeen, 2);
 
     // Hub B leaves (a clean close takes its record off the board at once).
     await b.close();

@@ -137,6 +137,10 @@ describe('monitor page in Chromium', { skip: browserUnavailable, timeout: 90_000
     await hub.close();
     hub = undefined;
     await waitState(page, 'reconnecting');
+    // The last figures stay, dimmed and dated: they are no longer live.
+    await page.waitForSelector('#stale-note:not([hidden])');
+    assert.match(await text(page, '#stale-note'), /^Figures from \d\d:\d\d:\d\d, hub unreachable/);
+    assert.equal(await page.evaluate(() => document.body.classList.contains('stale')), true);
     await page.screenshot({ path: `${SHOTS}/reconnecting.png` });
     await sleep(500);
     await waitState(page, 'reconnecting');
@@ -147,6 +151,8 @@ describe('monitor page in Chromium', { skip: browserUnavailable, timeout: 90_000
     const ticks1 = Number(await page.getAttribute('body', 'data-ticks'));
     await page.waitForFunction((t) => Number(document.body.dataset.ticks) >= t + 2, ticks1);
     assert.match(await text(page, '#uptime'), /^[0-5]s$/, 'uptime of the new hub');
+    assert.equal(await page.isHidden('#stale-note'), true, 'live again: no longer dated');
+    assert.equal(await page.evaluate(() => document.body.classList.contains('stale')), false);
     assert.deepEqual(errors, []);
     await page.close();
   });

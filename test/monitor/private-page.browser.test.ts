@@ -27,6 +27,9 @@ describe('a private monitor page in Chromium', { skip: browserUnavailable, timeo
     await page.waitForSelector('#monitor-auth:not([hidden])');
     assert.match((await page.textContent('#monitor-auth-reason')) ?? '', /this hub's monitor is private/);
     assert.equal(hub.hub.stats().connections, 0, 'no stream before a token');
+    // The pill says what the page waits for: a token, not a connection.
+    assert.equal(await page.getAttribute('#conn-state', 'data-state'), 'token-needed');
+    assert.equal((await page.textContent('#conn-state-text'))?.trim(), 'token needed');
 
     await page.fill('#monitor-token', await token({ subscribe: ['**'] }));
     await page.click('#monitor-auth button');

@@ -113,8 +113,9 @@ describe('the process list of a real hub', () => {
   });
 
   it('is there on 0.0.0.0 when the figures are private (auth)', async () => {
-    const { live } = await oneTick({ auth: true }, listenOn('0.0.0.0'));
+    const { live, asked } = await oneTick({ auth: true }, listenOn('0.0.0.0'));
     assert.deepEqual(live.top, TOP);
+    assert.equal(asked, true, 'the watcher holds a token: it counts as watching $SYS/');
   });
 
   it('is there on 127.0.0.1, the default host', async () => {

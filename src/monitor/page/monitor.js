@@ -7,6 +7,8 @@
   // ---- formatting -------------------------------------------------------------------------
   const nf = new Intl.NumberFormat('en');
   const num = (n) => (n === undefined || n === null ? '–' : nf.format(Math.round(n * 10) / 10));
+  /** A count with its noun in the right number: "1 event", "2 events". */
+  const count = (n, one, many = `${one}s`) => `${num(n)} ${n === 1 ? one : many}`;
   function bytes(n) {
     if (n === undefined || n === null) return '–';
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -40,7 +42,17 @@
   }
 
   // ---- charts ----------------------------------------------------------------------------
-  const series = { t: [], conn: [], pub: [], del: [], load1: [], load5: [], cpuSys: [], cpuProc: [] };
+  const series = {
+    t: [],
+    conn: [],
+    pub: [],
+    del: [],
+    load1: [],
+    load5: [],
+    load15: [],
+    cpuSys: [],
+    cpuProc: [],
+  };
   let lastT = 0;
   let intervalMs = 1000;
   const charts = [];
@@ -111,6 +123,7 @@
     series.del.push(s ? s.events.deliveredPerSecond : null);
     series.load1.push(s ? s.load[0] : null);
     series.load5.push(s ? s.load[1] : null);
+    series.load15.push(s ? s.load[2] : null);
     series.cpuSys.push(s ? s.cpu.system : null);
     series.cpuProc.push(s ? s.cpu.process : null);
     if (series.t.length > MAX_POINTS) for (const key of Object.keys(series)) series[key].shift();
@@ -132,15 +145,15 @@
     set('load-1', s.load[0].toFixed(2));
     set('load-5', s.load[1].toFixed(2));
     set('load-15', s.load[2].toFixed(2));
-    set('cpus', String(s.cpus));
+    set('cpus', count(s.cpus, 'CPU'));
     set('cpu-system', num(s.cpu.system));
     set('cpu-process', num(s.cpu.process));
     set('mem-used', num(s.memory.systemUsed * 100));
     set('mem-rss', bytes(s.memory.rss));
     set('mem-total', bytes(s.memory.systemTotal));
-    set('history-events', `${num(s.history.events)} events`);
+    set('history-events', count(s.history.events, 'event'));
     set('history-bytes', bytes(s.history.bytes));
-    set('slow-consumers', num(s.slowConsumerDisconnects));
+    set('slow-consumers', count(s.slowConsumerDisconnects, 'slow drop'));
     renderTop(s.top);
     renderTopics(s.topics);
     renderCluster(s.cluster, s.t);
@@ -184,12 +197,18 @@
     }
   }
 
+  /** A cell that names its column, for narrow screens where each row stands alone (no header). */
+  function labelled(cell, label) {
+    cell.dataset.label = label;
+    return cell;
+  }
+
   /** Each hub of the cluster beside this one (absent: this hub is alone on its store). */
   function renderCluster(cluster, now) {
     const panel = $('cluster-panel');
     panel.hidden = !cluster;
     if (!cluster) return;
-    set('cluster-count', `${cluster.length} hub${cluster.length === 1 ? '' : 's'} on one Redis stream`);
+    set('cluster-count', `${count(cluster.length, 'hub')} on one Redis stream`);
     const body = $('cluster-body');
     body.textContent = '';
     for (const hub of cluster) {
@@ -198,9 +217,9 @@
       row.append(
         el('td', 'name', hub.self ? `${hub.id} (this hub)` : hub.id),
         el('td', 'address', hub.address || '–'),
-        el('td', 'num', num(hub.connections)),
-        el('td', 'num', num(hub.eventsPerSecond)),
-        el('td', 'num', hub.self ? 'now' : `${ago.toFixed(1)} s ago`),
+        labelled(el('td', 'num', num(hub.connections)), 'Connections'),
+        labelled(el('td', 'num', num(hub.eventsPerSecond)), 'Events/s'),
+        labelled(el('td', 'num', hub.self ? 'now' : `${ago.toFixed(1)} s ago`), 'Last seen'),
       );
       body.append(row);
     }
@@ -209,7 +228,7 @@
   function renderTopics(topics) {
     const body = $('topics-body');
     body.textContent = '';
-    set('topics-count', `${num(topics.count)} selector${topics.count === 1 ? '' : 's'}`);
+    set('topics-count', count(topics.count, 'selector'));
     if (topics.top.length === 0) {
       const row = el('tr');
       const cell = el('td', 'empty', 'No subscriptions yet');
@@ -258,6 +277,20 @@
   // ---- connection ------------------------------------------------------------------------
   let source;
   let everOpen = false;
+  function showPill(state, text) {
+    const box = $('conn-state');
+    if (box.dataset.state !== state) {
+      box.dataset.state = state;
+      set('conn-state-text', text);
+    }
+  }
+  /** Figures that stopped being current (the stream is down) are dimmed and dated, until the next snapshot. */
+  function showStale(stale) {
+    document.body.classList.toggle('stale', stale);
+    const note = $('stale-note');
+    note.hidden = !stale;
+    if (stale) set('stale-note', `Figures from ${clock(lastT)}, hub unreachable: not live until it is back.`);
+  }
   function showState() {
     const rs = source ? source.readyState : EventSource.CONNECTING;
     const state =
@@ -268,11 +301,9 @@
             ? 'reconnecting'
             : 'connecting'
           : 'closed';
-    const box = $('conn-state');
-    if (box.dataset.state !== state) {
-      box.dataset.state = state;
-      set('conn-state-text', state);
-    }
+    showPill(state, state);
+    // Not at the first connect, whose figures (from the history) are a moment old at most.
+    if (state !== 'open' && lastT > 0 && (everOpen || state === 'closed')) showStale(true);
   }
 
   // ---- a private monitor: a token from the viewer, traded for single-use tickets -------------
@@ -291,6 +322,7 @@
   function askForToken(reason) {
     const form = $('monitor-auth');
     form.hidden = false;
+    showPill('token-needed', 'token needed');
     set('monitor-auth-reason', reason);
     return new Promise((resolve) => {
       form.addEventListener('submit', async function onSubmit(e) {
@@ -347,6 +379,7 @@
       if (addPoint(s)) {
         render(s);
         redrawCharts();
+        showStale(false);
       }
     });
     const onWarning = (e) => addWarning(JSON.parse(e.data));
@@ -355,6 +388,12 @@
   }
 
   // ---- publish a test event ----------------------------------------------------------------
+  // `herald token` alone is a dead end on a hub started without a key (its random key is never
+  // shown): say how to get a token that hub takes, or a key to mint one with.
+  const KEY_HELP =
+    'no token? paste the one `npx herald serve` printed at its start (export HERALD_TOKEN=...). ' +
+    'To mint your own, start the hub with a key: export HERALD_JWT_KEY=$(openssl rand -base64 32); ' +
+    "npx herald serve (or --jwt-key KEY), then in a shell with the same HERALD_JWT_KEY: npx herald token --publish 'demo/**'";
   let probe;
   let probeTopic = '';
   function logLine(kind, text) {
@@ -404,6 +443,7 @@
         const text = (await response.text()).trim();
         if (response.ok) logLine('event', `published to ${topic} as id ${text}`);
         else logLine('error', `${response.status}: ${text}`);
+        if (response.status === 401 || response.status === 403) logLine('hint', KEY_HELP);
       } catch (error) {
         logLine('error', String(error));
       }
@@ -442,8 +482,9 @@
       [
         { label: '1 min', color: '#d29922', fill: true },
         { label: '5 min', color: '#8b98a9' },
+        { label: '15 min', color: '#58a6ff' },
       ],
-      () => [series.t, series.load1, series.load5],
+      () => [series.t, series.load1, series.load5, series.load15],
     );
     makeChart(
       'chart-cpu',

@@ -207,7 +207,10 @@ export interface HeraldHub {
     options: ListenOptions & { tls: TlsFiles },
   ): Promise<Http2SecureServer>;
   listen(port: number, host?: string, options?: ListenOptions): Promise<Server | Http2SecureServer>;
-  /** Resolves once key files are read; rejects with a KeySpecError saying which key failed and why. */
+  /**
+   * Resolves once key files are read; rejects with a KeySpecError saying which key failed and why.
+   * A failure is logged at error only when neither this nor `listen` was called before it.
+   */
   ready(): Promise<void>;
   /** Figures of the hub now. */
   stats(): HubStats;
@@ -335,7 +338,16 @@ export function createHub(options: HubOptions = {}): HeraldHub {
     onError: (reason) => (logger.warn ?? logger.error)({ side }, reason),
   }));
   const ready = keys.ready();
-  ready.catch((error: unknown) => logger.error({ err: error }, (error as Error).message));
+  // A caller that asked for ready() (or listen()) gets the rejection and says it its own way (the
+  // CLI: one line); the log is for a hub whose caller never asked.
+  let readyAsked = false;
+  const awaitReady = (): Promise<void> => {
+    readyAsked = true;
+    return ready;
+  };
+  ready.catch((error: unknown) => {
+    if (!readyAsked) logger.error({ err: error }, (error as Error).message);
+  });
   const monitorAuth = typeof options.monitor === 'object' && options.monitor.auth === true;
   if (monitorAuth && keys.subscribers === undefined) {
     throw new KeySpecError(
@@ -443,10 +455,10 @@ export function createHub(options: HubOptions = {}): HeraldHub {
       slowConsumerDisconnects: core.counters.slowConsumerDisconnects,
       history: core.historySize(),
     }),
-    ready: () => ready,
+    ready: awaitReady,
     // One implementation behind the overloads above.
     listen: (async (port: number, host = '127.0.0.1', options: ListenOptions = {}) => {
-      await ready;
+      await awaitReady();
       if (options.tls !== undefined) {
         const secure = createHttpsServer(handler, options.tls, timeouts, onClientError);
         await listen(secure.server, port, host);

@@ -34,6 +34,7 @@ import { CliError, usageError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './log.js';
 import { type Args, type CommandSpec, kebab, type OptionSpec, type Sourced } from './options.js';
 import { DEFAULT_URL } from './shared.js';
+import { storeOpeningLine } from './store-opening-line.js';
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
@@ -405,7 +406,9 @@ function readHistoryAge(args: Args): number | undefined {
     if (seconds < 1) throw new RangeError('it must be at least 1 s');
     return seconds * 1000;
   } catch (error) {
-    throw usageError(`--history-age: ${reasonOf(error)} (got "${text}")`);
+    // parseDuration's reason quotes the text already; the range check's does not.
+    const reason = reasonOf(error);
+    throw usageError(`--history-age: ${reason.includes(`"${text}"`) ? reason : `${reason} (got "${text}")`}`);
   }
 }
 
@@ -599,6 +602,11 @@ export async function serve(args: Args): Promise<void> {
     if (error instanceof StoreOpenError) throw new CliError(reasonOf(error));
     throw new CliError(`cannot open the store ${storeLabel(config.store)}: ${reasonOf(error)}`);
   }
+  if (store.opening)
+    log.info(
+      { store: storeLabel(config.store), ...store.opening },
+      storeOpeningLine(storeLabel(config.store), store.opening),
+    );
   try {
     hub = createHub({ ...config.hub, store, jwtKey, logger: log });
   } catch (error) {

@@ -155,6 +155,16 @@ export interface KeptRecords {
  * replay, and feeds the hub's fan-out through its tail. Memory, SQLite and Redis implement it, and
  * `test/log/conformance.ts` holds each of them to the same rules.
  */
+/** What a store held when it was opened. */
+export interface StoreOpening {
+  /** Opening made it: nothing was there before. */
+  created: boolean;
+  /** Events it held (retained history). */
+  events: number;
+  /** Folders opening had to make for it (SQLite), outermost first. */
+  createdFolders?: string[];
+}
+
 export interface EventLog {
   /**
    * Stores the event; resolves once it is durable at the store's level (the publish is then
@@ -203,6 +213,11 @@ export interface EventLog {
   tail(listener: TailListener): () => void;
   /** Retained history, for stats (may be an estimate for a shared store). */
   size(): { events: number; bytes: number };
+  /**
+   * What opening the store found, for the start-up log: whether it was made new (a new SQLite file,
+   * a Redis stream that did not exist) and how many events it held. Absent: one process's memory.
+   */
+  readonly opening?: StoreOpening;
   /** Records that outlive retention (see KeptRecords); a log of one process's memory may have none. */
   readonly kept?: KeptRecords;
   /** The cluster's board, for a log that hubs share (Redis); undefined for one process's log. */

@@ -17,6 +17,7 @@ import {
   type ReadResult,
   type Retention,
   type StoredEvent,
+  type StoreOpening,
   type TailListener,
 } from './event-log.js';
 import { retentionBounds, storedSize } from './retention.js';
@@ -116,6 +117,7 @@ interface Committed {
  */
 export class SqliteLog implements EventLog {
   readonly path: string;
+  readonly opening: StoreOpening;
   readonly #db: Database.Database;
   readonly kept: KeptRecords;
   readonly #ids: EpochIds;
@@ -164,8 +166,10 @@ export class SqliteLog implements EventLog {
 
     const where = `SQLite log ${this.path}`;
     const folder = dirname(this.path);
+    const created = !existsSync(this.path);
+    let createdFolders: string[];
     try {
-      ensureFolder(folder);
+      createdFolders = ensureFolder(folder);
     } catch (error) {
       throw new StoreOpenError(`${where}: cannot create its folder ${folder} (${reasonOf(error)})`, {
         cause: error,
@@ -197,6 +201,7 @@ export class SqliteLog implements EventLog {
       };
       this.#count = totals.n;
       this.#bytes = totals.b;
+      this.opening = { created, events: totals.n, createdFolders };
       this.#keys = (db.prepare('SELECT count(*) AS n FROM idempotency').get() as { n: number }).n;
       this.#insert = db.prepare(
         'INSERT INTO events (seq, time, topics, data, type, retry, private, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -630,10 +635,11 @@ export class SqliteLog implements EventLog {
 }
 
 /**
- * Creates a folder and its missing parents, one level at a time: `mkdirSync(recursive)` spins
- * forever on some pseudo file systems (a path under /proc), where this fails with ENOENT.
+ * Creates a folder and its missing parents, one level at a time, and returns those it made,
+ * outermost first: `mkdirSync(recursive)` spins forever on some pseudo file systems (a path under
+ * /proc), where this fails with ENOENT.
  */
-function ensureFolder(folder: string): void {
+function ensureFolder(folder: string): string[] {
   const missing: string[] = [];
   let dir = folder;
   while (!existsSync(dir) && dirname(dir) !== dir) {
@@ -642,6 +648,7 @@ function ensureFolder(folder: string): void {
   }
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
   for (const path of missing.reverse()) mkdirSync(path);
+  return missing;
 }
 
 /**

@@ -320,6 +320,24 @@ describe('keys that cannot serve', () => {
     );
   });
 
+  it('a key file that cannot be read, and nobody asks ready(): the hub logs the reason at error', async () => {
+    const errors: string[] = [];
+    const hub = createHub({
+      monitor: false,
+      jwtKey: SECRET,
+      publisherKey: { publicKeyFile: '/nonexistent/herald.pem' },
+      logger: { error: (_o, message) => errors.push(message), debug: () => {} },
+    });
+    try {
+      for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(errors, [
+        'the publisher key: cannot read the key file /nonexistent/herald.pem (no such file)',
+      ]);
+    } finally {
+      await hub.close();
+    }
+  });
+
   it('a key file that cannot be read: ready() and listen() reject naming the side; tokens get 503', async () => {
     const errors: string[] = [];
     const hub = createHub({
@@ -338,9 +356,8 @@ describe('keys that cannot serve', () => {
         return true;
       });
       await assert.rejects(hub.listen(0), KeySpecError);
-      assert.deepEqual(errors, [
-        'the publisher key: cannot read the key file /nonexistent/herald.pem (no such file)',
-      ]);
+      // The caller asked and got the rejection: the hub does not log it a second time.
+      assert.deepEqual(errors, []);
       const answer = await hub.fetch(
         new Request('http://hub.test/publish', {
           method: 'POST',

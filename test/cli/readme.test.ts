@@ -3,12 +3,10 @@
 // hub gets a free port (HERALD_PORT=0, so its export lines include HERALD_URL) and the URLs in the
 // commands are that hub's. `npm install && npm run build` is what `npm test` has just done.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { sh, stopShells, until } from '../support/shell.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const DEFAULT = 'http://127.0.0.1:8080';
 
@@ -20,58 +18,7 @@ function firstScreen(): string[] {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
 
-/** The environment of a newcomer's shell: none of Herald's variables, npx never downloads. */
-function shellEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { npm_config_yes: 'false', npm_config_update_notifier: 'false' };
-  for (const [key, value] of Object.entries(process.env))
-    if (!key.startsWith('HERALD_') && key !== 'PORT') env[key] = value;
-  return { ...env, ...extra };
-}
-
-const started: ChildProcess[] = [];
-after(() => {
-  // Each was started in its own process group (npx runs the hub as a child): end the group.
-  // The group, even when its leader has exited: the hub under npx may outlive it.
-  for (const child of started) {
-    if (child.pid === undefined) continue;
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-});
-
-interface Shell {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
-
-function sh(script: string, env: Record<string, string> = {}): Shell {
-  const child = spawn('sh', ['-c', script], { cwd: ROOT, env: shellEnv(env), detached: true });
-  started.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-    out += c;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
-    err += c;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, exited };
-}
-
-async function until(check: () => boolean, what: string, shell: Shell, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}\nstdout: ${shell.out()}\nstderr: ${shell.err()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+after(stopShells);
 
 describe("the README's first screen", { timeout: 60_000 }, () => {
   it('gets from a checkout to a published and received event by copy and paste', async () => {

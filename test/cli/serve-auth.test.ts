@@ -120,7 +120,8 @@ describe('herald serve: keys', { timeout: 30_000 }, () => {
       stderr,
       'herald: the publisher key: cannot read the key file /nonexistent/p.pem (no such file)\n',
     );
-    assert.doesNotMatch(stdout, /herald listening/);
+    // The one line only: no JSON error record with a stack trace beside it.
+    assert.equal(stdout, '');
     writeFileSync(dir.path('not-a-key.pem'), 'hello');
     const bad = await herald([
       'serve',
@@ -136,6 +137,7 @@ describe('herald serve: keys', { timeout: 30_000 }, () => {
       bad.stderr,
       /^herald: the subscriber key: the key file .*not-a-key\.pem: it holds no public key in PEM form/,
     );
+    assert.equal(bad.stdout, '');
   });
 });
 

@@ -234,6 +234,20 @@ describe('herald serve --store redis: a cluster of hubs', { skip: redisUnavailab
     for (const s of subs) s.close();
   });
 
+  it('says at start whether the stream is new or how many events it holds', async () => {
+    const stream = `${redis.url}?stream=opening`;
+    const first = await startStoreHub(stream);
+    hubs.push(first);
+    assert.match(
+      first.proc.stdout,
+      /"msg":"store redis:\/\/[^"]*: the stream does not exist yet, it starts empty"/,
+    );
+    for (const seq of range(0, 3)) await publishSeq(first.url, 'opening/x', seq);
+    const second = await startStoreHub(stream);
+    hubs.push(second);
+    assert.match(second.proc.stdout, /"msg":"store redis:\/\/[^"]*: the stream holds 3 events"/);
+  });
+
   it('Redis restarted empty: subscribers get herald-gap, then the new events', async () => {
     const stream = `${redis.url}?stream=empty`;
     const pair = [await startStoreHub(stream), await startStoreHub(stream)];

@@ -31,12 +31,20 @@ describe('herald serve --store sqlite: across restarts', { timeout: 60_000 }, ()
   it('SIGTERM, restart on the same file: a resume from before gets exactly the missed events, no gap', async () => {
     const store = `sqlite:${join(dir, 'clean', 'herald.db')}`;
     const first = await startStoreHub(store);
+    // The folder did not exist: the start says the store is new, not only that it is empty.
+    assert.match(
+      first.proc.stdout,
+      new RegExp(
+        `"msg":"store ${store}: created new, empty \\(and its folder ${join(dir, 'clean')}, which did not exist\\)"`,
+      ),
+    );
     const ids: string[] = [];
     for (const seq of range(0, 10)) ids.push(await publishSeq(first.url, TOPIC, seq));
     first.proc.child.kill('SIGTERM');
     assert.equal((await first.proc.exit(10_000)).code, 0, first.proc.stderr);
 
     const second = await startStoreHub(store);
+    assert.match(second.proc.stdout, new RegExp(`"msg":"store ${store}: opened with 10 events"`));
     for (const seq of range(10, 15)) ids.push(await publishSeq(second.url, TOPIC, seq));
     const reader = await resume(second.url, ids[3]!);
     await reader.until(() => seqs(reader.events).length >= 11, 'the missed events');
@@ -173,6 +181,12 @@ describe('herald serve --store sqlite: across restarts', { timeout: 60_000 }, ()
     const age = await herald(['serve', '--port', '0', '--history-age', 'soon']);
     assert.equal(age.code, 2, age.stderr);
     assert.match(age.stderr, /--history-age/);
+    // The value is quoted once, not once by the reason and again after it.
+    const typo = await herald(['serve', '--port', '0', '--history-age', '5x']);
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.equal(typo.stderr.split('"5x"').length - 1, 1, typo.stderr);
+    const short = await herald(['serve', '--port', '0', '--history-age', '0s']);
+    assert.match(short.stderr, /--history-age: it must be at least 1 s \(got "0s"\)/);
 
     const help = await herald(['serve', '--help']);
     assert.equal(help.code, 0);

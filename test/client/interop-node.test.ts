@@ -1,10 +1,10 @@
-// Gapless resume with the Node.js clients users bring: the `eventsource` package v3, v4 and v5
-// (v3 and v4 take an id only from a dispatched event, so an id-only block would not move theirs)
-// and herald/client. See interop.ts for the scenario.
+// Gapless resume with the Node.js clients users bring: the `eventsource` package v3 and v4 (they take
+// an id only from a dispatched event, so an id-only block would not move theirs) and herald/client.
+// Not v5: it needs Node.js 22.12, and `npm ci` on the Node.js 20 Herald supports would warn EBADENGINE.
+// See interop.ts for the scenario.
 import { after, before, describe, it } from 'node:test';
 import { EventSource as EventSourceV3 } from 'eventsource';
 import { EventSource as EventSourceV4 } from 'eventsource-v4';
-import { EventSource as EventSourceV5 } from 'eventsource-v5';
 import { EventSource as HeraldEventSource } from '../../src/client/index.js';
 import {
   type ClientLog,
@@ -50,7 +50,6 @@ function driver(Impl: Constructor): OpenClient {
 const CLIENTS: Array<[string, Constructor]> = [
   ['eventsource v3', EventSourceV3 as unknown as Constructor],
   ['eventsource v4', EventSourceV4 as unknown as Constructor],
-  ['eventsource v5', EventSourceV5 as unknown as Constructor],
   ['herald/client', HeraldEventSource as unknown as Constructor],
 ];
 

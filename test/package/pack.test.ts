@@ -63,6 +63,28 @@ function readmeLibraryExample(readme: string): string {
   throw new Error("no ```ts block importing from 'herald' in README.md");
 }
 
+/** The commands of the README's ```sh block that runs `npm pack`, comments dropped. */
+function readmeInstallCommands(readme: string): string[] {
+  for (const match of readme.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    const lines = match[1]!
+      .split('\n')
+      .map((line) => line.replace(/\s+#\s.*$/, '').trim())
+      .filter((line) => line !== '');
+    if (lines[0] === 'npm pack') return lines;
+  }
+  throw new Error('no ```sh block starting with npm pack in README.md');
+}
+
+/** npm as in a user's shell, without the network calls a test does not need; install scripts on. */
+const quietNpm: NodeJS.ProcessEnv = {
+  ...process.env,
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_prefer_offline: 'true',
+  npm_config_ignore_scripts: 'false',
+  npm_config_loglevel: 'warn',
+};
+
 describe('the npm package', { timeout: 240_000 }, () => {
   let tmp = '';
   let app = '';
@@ -78,10 +100,16 @@ describe('the npm package', { timeout: 240_000 }, () => {
     }
     for (const name of ['src', 'scripts']) cpSync(join(ROOT, name), join(copy, name), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
-    await sh('npm', ['pack', '--pack-destination', tmp, '--loglevel', 'warn'], copy);
-    const tarball = readdirSync(tmp).find((name) => name.endsWith('.tgz'));
-    assert.ok(tarball, 'npm pack wrote no tarball');
-    const listing = await sh('tar', ['-tzf', join(tmp, tarball)], tmp);
+    // The README's install commands, as written: `npm pack` in the checkout, then `npm install` of
+    // the tarball from the app's folder (the README's /path/to/... are this test's folders).
+    const [pack, cd, install] = readmeInstallCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+    assert.equal(pack, 'npm pack');
+    assert.equal(cd, 'cd /path/to/your-app');
+    await sh('sh', ['-c', pack!], copy, 120_000, quietNpm);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const tarball = `herald-${pkg.version}.tgz`;
+    assert.ok(install!.endsWith(`/path/to/herald/${tarball}`), `the README installs ${tarball}: ${install}`);
+    const listing = await sh('tar', ['-tzf', join(copy, tarball)], tmp);
     entries = listing.stdout.split('\n').filter((line) => line !== '');
 
     app = join(tmp, 'app');
@@ -90,18 +118,7 @@ describe('the npm package', { timeout: 240_000 }, () => {
       join(app, 'package.json'),
       JSON.stringify({ name: 'herald-pack-test-app', version: '1.0.0', private: true, type: 'module' }),
     );
-    await sh(
-      'npm',
-      [
-        'install',
-        join(tmp, tarball),
-        '--no-audit',
-        '--no-fund',
-        '--prefer-offline',
-        '--ignore-scripts=false',
-      ],
-      app,
-    );
+    await sh('sh', ['-c', install!.replace('/path/to/herald', copy)], app, 120_000, quietNpm);
     installed = join(app, 'node_modules/herald');
   });
 
@@ -200,9 +217,12 @@ describe('the npm package', { timeout: 240_000 }, () => {
     });
   });
 
-  it('the herald command runs from the installed package', async () => {
+  it('the herald command runs from the installed package, with npx as the README says', async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    const { stdout } = await sh(join(app, 'node_modules/.bin/herald'), ['--version'], app, 30_000);
+    const { stdout } = await sh('npx', ['herald', '--version'], app, 30_000, {
+      ...process.env,
+      npm_config_yes: 'false',
+    });
     assert.equal(stdout, `${pkg.version}\n`);
   });
 

@@ -13,6 +13,7 @@ import {
   type ReadResult,
   type Retention,
   type StoredEvent,
+  type StoreOpening,
   type TailListener,
 } from '../event-log.js';
 import { retentionBounds } from '../retention.js';
@@ -90,7 +91,9 @@ export class RedisLog implements EventLog {
       await connect(log.#commands, log.#timeoutMs, 'the connection');
       await call(log.#commands, ['PING'], log.#timeoutMs, 'PING');
       await connect(log.#reads, log.#timeoutMs, 'the replay connection');
-      lastGenerated = (await log.#info(log.#commands))?.lastGenerated ?? START;
+      const info = await log.#info(log.#commands);
+      lastGenerated = info?.lastGenerated ?? START;
+      log.#opening = { created: info === undefined, events: info?.length ?? 0 };
     } catch (error) {
       log.#commands.destroy();
       log.#reads.destroy();
@@ -100,6 +103,12 @@ export class RedisLog implements EventLog {
     log.#tail.start(lastGenerated);
     log.#retention.start(options.maintenanceMs ?? 1000);
     return log;
+  }
+
+  #opening: StoreOpening = { created: true, events: 0 };
+
+  get opening(): StoreOpening {
+    return this.#opening;
   }
 
   private constructor(options: RedisLogOptions) {

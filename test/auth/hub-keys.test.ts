@@ -322,12 +322,7 @@ describe('keys that cannot serve', () => {
 
   it('a key file that cannot be read, and nobody asks ready(): the hub logs the reason at error', async () => {
     const errors: string[] = [];
-    const hub = createHub({
-      monitor: false,
-      jwtKey: SECRET,
-      publisherKey: { publicKeyFile: '/nonexistent/herald.pem' },
-      logger: { error: (_o, message) => errors.push(message), debug: () => {} },
-    });
+    const hub = unreadableKeyHub(errors);
     try {
       for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       assert.deepEqual(errors, [
@@ -340,12 +335,7 @@ describe('keys that cannot serve', () => {
 
   it('a key file that cannot be read: ready() and listen() reject naming the side; tokens get 503', async () => {
     const errors: string[] = [];
-    const hub = createHub({
-      monitor: false,
-      jwtKey: SECRET,
-      publisherKey: { publicKeyFile: '/nonexistent/herald.pem' },
-      logger: { error: (_o, message) => errors.push(message), debug: () => {} },
-    });
+    const hub = unreadableKeyHub(errors);
     try {
       await assert.rejects(hub.ready(), (error: unknown) => {
         assert.ok(error instanceof KeySpecError);
@@ -375,3 +365,13 @@ describe('keys that cannot serve', () => {
     }
   });
 });
+
+/** A hub whose publisher key file does not exist; what it logs at error goes to `errors`. */
+function unreadableKeyHub(errors: string[]) {
+  return createHub({
+    monitor: false,
+    jwtKey: SECRET,
+    publisherKey: { publicKeyFile: '/nonexistent/herald.pem' },
+    logger: { error: (_o, message) => errors.push(message), debug: () => {} },
+  });
+}

@@ -1,4 +1,3 @@
-import { ErrorReply } from '@redis/client';
 import { BoundedPage } from '../bounded-page.js';
 import {
   type AppendedBatch,
@@ -25,7 +24,7 @@ import { redisClusterBoard } from './cluster-board.js';
 import { appendAll } from './idempotent-append.js';
 import { redisKeptRecords } from './kept-records.js';
 import { lastTrimmed, StreamRetention, trimmedKeyOf } from './retention.js';
-import { entryFields, entryTime, PAGE_ENTRIES, toEvent } from './stream-entry.js';
+import { entryFields, entryTime, PAGE_ENTRIES, type RawEntry, toEvent } from './stream-entry.js';
 import { compareStreamIds, parseStreamId, START } from './stream-ids.js';
 import { type StreamInfo, streamInfo } from './stream-info.js';
 import { StreamTail } from './tail.js';

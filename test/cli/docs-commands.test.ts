@@ -21,7 +21,19 @@ import { redisUnavailable, startRedis, type TestRedis } from '../support/redis.j
 import { ROOT, type Shell, sh, stopShell, stopShells, until } from '../support/shell.js';
 
 /** Programs a checkout has after `npm ci && npm run build`, or that the tests themselves need. */
-const PROGRAMS = new Set(['npx', 'npm', 'node', 'curl', 'php', 'python3', 'sh', 'openssl', 'echo', 'printf', 'cd']);
+const PROGRAMS = new Set([
+  'npx',
+  'npm',
+  'node',
+  'curl',
+  'php',
+  'python3',
+  'sh',
+  'openssl',
+  'echo',
+  'printf',
+  'cd',
+]);
 
 /** Commands that do not run here, with why. Keyed by page, then the command as written. */
 const SKIPPED: Record<string, Record<string, string>> = {
